@@ -1,1 +1,84 @@
-export const x = 1;
+// Client
+export { createPresence, type PresenceClient } from './client.js';
+export { DEFAULT_TIMEOUT_MS, SDK_NAME, type PresenceOptions } from './config.js';
+export { createBuilder, type Builder } from './builder.js';
+
+// Operations
+export { hereNow, type HereNowInput, type HereNowParams, type HereNowResult, type HereNowChannel, type HereNowUser } from './operations/here-now.js';
+export { whereNow, type WhereNowInput, type WhereNowParams, type WhereNowResult } from './operations/where-now.js';
+export { setPresenceState, type SetPresenceStateInput, type SetPresenceStateParams, type SetStateResult } from './operations/set-presence-state.js';
+export { getPresenceState, type GetPresenceStateInput, type GetPresenceStateParams, type GetStateResult, type GetStateInfo } from './operations/get-presence-state.js';
+export { heartbeat, MAX_HEARTBEAT_SECONDS, type HeartbeatInput, type HeartbeatParams } from './operations/heartbeat.js';
+export { leave, type LeaveInput, type LeaveParams } from './operations/leave.js';
+
+// Contracts
+export type {
+  AnyOperation,
+  Call,
+  CallOptions,
+  CallResult,
+  CacheKeyParts,
+  Handler,
+  Invalidation,
+  JsonObject,
+  JsonValue,
+  Middleware,
+  MiddlewareInfo,
+  MiddlewareOptions,
+  Operation,
+  OperationName,
+  Plugin,
+  PresenceRequest,
+  PresenceResponse,
+  QueryParam,
+  ResolvedConfig,
+  Stack,
+  StackContext,
+  StateSerializer,
+  Step,
+  Transport,
+  TransportContext,
+} from './types.js';
+export { createStack, type ComposableStack } from './stack.js';
+
+// Errors
+export { PresenceError, type ErrorCode, type PresenceErrorOptions } from './errors/presence-error.js';
+export { PresenceValidationError } from './errors/validation-error.js';
+export { PresenceConfigurationError } from './errors/configuration-error.js';
+export { PresenceApiError, type PresenceApiErrorInit } from './errors/api-error.js';
+export { PresenceProtocolError, type PresenceProtocolErrorOptions } from './errors/protocol-error.js';
+export { PresenceNetworkError } from './errors/network-error.js';
+export { PresenceTimeoutError } from './errors/timeout-error.js';
+export { PresenceAbortError } from './errors/abort-error.js';
+export { PresenceSerializationError, type PresenceSerializationErrorOptions } from './errors/serialization-error.js';
+
+// Events and logging
+export {
+  createEvents,
+  type CacheResult,
+  type Outcome,
+  type PresenceEventMap,
+  type PresenceEventName,
+  type PresenceEvents,
+  type PresenceListener,
+  type RetryReason,
+} from './events.js';
+export { createSafeLogger, type LogFields, type Logger, type SafeLogger } from './logger.js';
+
+// Wire helpers shared with transports
+export { decodeNames, encodeNames, encodeQuery, encodeString, requestTarget } from './encoding.js';
+export { parseRetryAfter, readEnvelope } from './envelope.js';
+export { excerptOf, scrubSecrets, Secret } from './secret.js';
+export { sleep, withDeadline } from './deadline.js';
+export { MAX_LIMIT, MAX_NAME_LENGTH, MAX_URL_BYTES } from './validate.js';
+
+// State
+export { jsonValues } from './json-values.js';
+
+// Cache
+export type { CacheSetOptions, CacheStore } from './cache/cache-store.js';
+export { authPartition, cacheKeyOf, cacheTagsOf, invalidationTagsOf } from './cache/cache-key.js';
+export { createMemoryStore, type MemoryStore, type MemoryStoreOptions } from './cache/memory-store.js';
+export { createSingleFlight, type SingleFlight } from './cache/single-flight.js';
+export { deepFreeze } from './cache/deep-freeze.js';
+export { memoryCache, type MemoryCacheOptions, type MemoryCachePlugin } from './cache/memory-cache.js';

@@ -1,1 +1,9 @@
-export const t = 1;
+// Test helpers for this package's users and for the other @presence packages.
+export {
+  createMemoryTransport,
+  type MemoryTransport,
+  type MemoryTransportOptions,
+  type RecordedRequest,
+  type Responder,
+  type ScriptedResponse,
+} from './memory-transport.js';

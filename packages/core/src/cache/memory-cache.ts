@@ -1,0 +1,69 @@
+import { PresenceConfigurationError } from '../errors/configuration-error.js';
+import type { Plugin } from '../types.js';
+import { cacheKeyOf, cacheTagsOf, invalidationTagsOf } from './cache-key.js';
+import { deepFreeze } from './deep-freeze.js';
+import { createMemoryStore, type MemoryStore } from './memory-store.js';
+import { createSingleFlight } from './single-flight.js';
+
+export interface MemoryCacheOptions {
+  /** How long a here-now answer is reused. Default 3000 ms, PubNub's own here-now cache time (notes §8). */
+  ttlMs?: number;
+  /** Most answers kept (LRU). Default 10 000. */
+  maxEntries?: number;
+  /** Clock in milliseconds, for tests. */
+  now?: () => number;
+}
+
+export interface MemoryCachePlugin extends Plugin {
+  readonly store: MemoryStore;
+}
+
+/**
+ * The embedded here-now cache: an in-process LRU with single-flight, so identical concurrent
+ * calls share one upstream request and repeats within `ttlMs` make none. Writes through the same
+ * client (set state, leave, heartbeat with state) drop the answers they make stale.
+ * Cached results are frozen: every caller gets the same read-only object.
+ */
+export function memoryCache(options: MemoryCacheOptions = {}): MemoryCachePlugin {
+  const ttlMs = options.ttlMs ?? 3000;
+  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
+    throw new PresenceConfigurationError('ttlMs', `memoryCache: ttlMs must be a positive number of milliseconds; got ${String(ttlMs)}.`);
+  }
+  const store = createMemoryStore({ maxEntries: options.maxEntries, now: options.now });
+  const flights = createSingleFlight<{ output?: unknown }>();
+
+  return {
+    name: 'memoryCache',
+    store,
+    apply(stack) {
+      stack.add(
+        (next, { config, events }) => async (call) => {
+          const { operation } = call;
+          if (operation.kind === 'write') {
+            const result = await next(call);
+            const stale = operation.invalidates?.(call.params);
+            if (stale) store.invalidate(invalidationTagsOf(stale, config));
+            return result;
+          }
+          const key = cacheKeyOf(operation, call.params, config);
+          if (key === undefined) return next(call);
+          const cached = store.get(key);
+          if (cached !== undefined) {
+            events.emit('cache', { operation: operation.name, result: 'hit_l1', store: 'memory' });
+            return { output: cached };
+          }
+          const { promise, leader } = flights.run(key, { signal: call.signal, timeoutMs: call.timeoutMs, operation: operation.name }, async (signal) => {
+            const { output } = await next({ ...call, signal });
+            const frozen = deepFreeze(output);
+            // Only successful, parsed answers reach here: errors are never cached.
+            store.set(key, frozen, { ttlMs, tags: cacheTagsOf(operation, call.params, config) });
+            return { output: frozen };
+          });
+          events.emit('cache', { operation: operation.name, result: leader ? 'miss' : 'coalesced', store: 'memory' });
+          return promise;
+        },
+        { name: 'cache', step: 'initialize', priority: 100 },
+      );
+    },
+  };
+}

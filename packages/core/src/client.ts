@@ -1,0 +1,158 @@
+import { createBuilder, type Builder } from './builder.js';
+import { checkTimeout, resolveConfig, type PresenceOptions } from './config.js';
+import { withDeadline } from './deadline.js';
+import { PresenceConfigurationError } from './errors/configuration-error.js';
+import { PresenceError } from './errors/presence-error.js';
+import { PresenceValidationError } from './errors/validation-error.js';
+import { createEvents, type Outcome, type PresenceEvents } from './events.js';
+import { createSafeLogger } from './logger.js';
+import {
+  buildRequest,
+  buildRequestOptions,
+  commonParams,
+  commonParamsOptions,
+  parseResponse,
+  parseResponseOptions,
+} from './middleware/builtins.js';
+import { getPresenceState, type GetPresenceStateInput, type GetStateResult } from './operations/get-presence-state.js';
+import { heartbeat, type HeartbeatInput } from './operations/heartbeat.js';
+import { hereNow, type HereNowInput, type HereNowResult } from './operations/here-now.js';
+import { leave, type LeaveInput } from './operations/leave.js';
+import { setPresenceState, type SetPresenceStateInput, type SetStateResult } from './operations/set-presence-state.js';
+import { whereNow, type WhereNowInput, type WhereNowResult } from './operations/where-now.js';
+import { createStack } from './stack.js';
+import type { CallOptions, Handler, JsonValue, Operation, ResolvedConfig, Stack, StackContext } from './types.js';
+
+export interface PresenceClient<S = JsonValue> {
+  /** Who is in these channels (or groups; neither means everywhere), how many, with what state. */
+  hereNow(input: HereNowInput, options?: CallOptions): Promise<HereNowResult<S>>;
+  hereNow(): Builder<HereNowInput, HereNowResult<S>>;
+  /** Which channels a user is in. */
+  whereNow(input: WhereNowInput, options?: CallOptions): Promise<WhereNowResult>;
+  whereNow(): Builder<WhereNowInput, WhereNowResult>;
+  setPresenceState(input: SetPresenceStateInput<S>, options?: CallOptions): Promise<SetStateResult<S>>;
+  setPresenceState(): Builder<SetPresenceStateInput<S>, SetStateResult<S>>;
+  getPresenceState(input: GetPresenceStateInput, options?: CallOptions): Promise<GetStateResult<S>>;
+  getPresenceState(): Builder<GetPresenceStateInput, GetStateResult<S>>;
+  heartbeat(input: HeartbeatInput<S>, options?: CallOptions): Promise<void>;
+  heartbeat(): Builder<HeartbeatInput<S>, void>;
+  leave(input: LeaveInput, options?: CallOptions): Promise<void>;
+  leave(): Builder<LeaveInput, void>;
+  /** Runs any operation descriptor through the stack. */
+  send<I, P, O>(operation: Operation<I, P, O>, input: I, options?: CallOptions): Promise<O>;
+  readonly events: PresenceEvents;
+  readonly stack: Stack;
+  readonly config: ResolvedConfig<S>;
+  /** Closes plugins (Redis subscriptions, timers) and the transport. */
+  close(): Promise<void>;
+}
+
+function outcomeOf(error: unknown): Outcome {
+  if (PresenceError.isInstance(error) && error.code !== 'configuration_error') return error.code;
+  return 'protocol_error';
+}
+
+/** Creates a presence client. Options are validated here, so a bad one throws before any call. */
+export function createPresence<S = JsonValue>(options: PresenceOptions<S>): PresenceClient<S> {
+  const events = createEvents();
+  const config = resolveConfig(options, events);
+  const logger = createSafeLogger(options.logger);
+  const context: StackContext = { config: config as ResolvedConfig, events, logger };
+  const stack = createStack(context);
+  const transport = options.transport;
+
+  stack.add(buildRequest, buildRequestOptions);
+  stack.add(commonParams, commonParamsOptions);
+  stack.add(parseResponse, parseResponseOptions);
+  transport.apply?.(stack);
+  for (const [index, plugin] of (options.plugins ?? []).entries()) {
+    if (!plugin || typeof plugin.apply !== 'function' || typeof plugin.name !== 'string') {
+      throw new PresenceConfigurationError(`plugins[${index}]`, `createPresence: plugins[${index}] is not a plugin ({ name, apply(stack) }); call the plugin factory, e.g. retry() rather than retry.`);
+    }
+    plugin.apply(stack);
+  }
+  if (config.secretKey && !stack.has('signing')) {
+    throw new PresenceConfigurationError('secretKey', 'createPresence: secretKey is set but nothing signs requests; use httpTransport() from @presence/transport-http, which signs them.');
+  }
+
+  // The end of the chain: one attempt on the transport, reported as an event.
+  const terminal: Handler = async (call) => {
+    const started = performance.now();
+    const report = (status: number | undefined, error?: PresenceError): void => {
+      if (!events.has('attempt')) return;
+      const durationMs = performance.now() - started;
+      events.emit('attempt', { operation: call.operation.name, callId: call.id, attempt: call.attempt, durationMs, ...(status === undefined ? {} : { status }), ...(error ? { error } : {}) });
+    };
+    try {
+      const response = await transport.send(call.request!, { signal: call.signal, deadline: call.deadline, attempt: call.attempt });
+      report(response.status);
+      return { response };
+    } catch (error) {
+      // A transport that rejects with a generic AbortError still yields the typed reason.
+      const typed = call.signal.aborted && !PresenceError.isInstance(error) ? call.signal.reason : error;
+      report(undefined, PresenceError.isInstance(typed) ? typed : undefined);
+      throw typed;
+    }
+  };
+
+  let callIds = 0;
+  let closed = false;
+  async function send<I, P, O>(operation: Operation<I, P, O>, input: I, callOptions?: CallOptions): Promise<O> {
+    const callId = ++callIds;
+    const started = performance.now();
+    if (events.has('callStart')) events.emit('callStart', { operation: operation.name, callId });
+    try {
+      if (closed) throw new PresenceConfigurationError('client', `${operation.name}: the client is closed; create a new one.`);
+      let timeoutMs = config.timeoutMs;
+      try {
+        timeoutMs = checkTimeout('timeoutMs', callOptions?.timeoutMs, config.timeoutMs);
+      } catch (error) {
+        throw new PresenceValidationError('timeoutMs', 'range', `${operation.name}: ${(error as Error).message}`);
+      }
+      const params = operation.prepare(input, config as ResolvedConfig);
+      const handler = stack.resolve(terminal);
+      const result = await withDeadline(operation.name, timeoutMs, callOptions?.signal, (signal, deadline) =>
+        handler({ id: callId, operation, params, config: config as ResolvedConfig, signal, deadline, timeoutMs, attempt: 1 }),
+      );
+      if (events.has('callEnd')) events.emit('callEnd', { operation: operation.name, callId, outcome: 'success', durationMs: performance.now() - started });
+      return result.output as O;
+    } catch (error) {
+      if (PresenceError.isInstance(error) && error.operation === undefined) error.operation = operation.name;
+      const outcome = outcomeOf(error);
+      if (events.has('callEnd')) {
+        events.emit('callEnd', { operation: operation.name, callId, outcome, durationMs: performance.now() - started, ...(PresenceError.isInstance(error) ? { error } : {}) });
+      }
+      if (logger.enabled) {
+        logger.debug({ operation: operation.name, outcome, code: PresenceError.isInstance(error) ? error.code : 'unknown', message: error instanceof Error ? error.message : undefined }, 'presence call failed');
+      }
+      throw error;
+    }
+  }
+
+  // Both call styles over the same descriptor: an input runs the call, no input gives the builder.
+  const method = <I, P, O>(operation: Operation<I, P, O>) =>
+    (input?: I, callOptions?: CallOptions): Promise<O> | Builder<I, O> =>
+      input === undefined
+        ? createBuilder<I, O>(operation.fields, (built, options) => send(operation, built as I, options))
+        : send(operation, input, callOptions);
+
+  const client = {
+    hereNow: method(hereNow),
+    whereNow: method(whereNow),
+    setPresenceState: method(setPresenceState),
+    getPresenceState: method(getPresenceState),
+    heartbeat: method(heartbeat),
+    leave: method(leave),
+    send,
+    events,
+    stack,
+    config,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await stack.close();
+      await transport.close?.();
+    },
+  };
+  return client as unknown as PresenceClient<S>;
+}
