@@ -46,7 +46,7 @@ export const heartbeat: Operation<HeartbeatInput<unknown>, HeartbeatParams, void
         if (!targets.has(name)) {
           throw new PresenceValidationError(`state.${name}`, 'unknown-channel', `heartbeat: state is given for "${name}", which is not in channels or channelGroups; add it there or remove its state.`, { operation: 'heartbeat' });
         }
-        parts.push(`${JSON.stringify(name)}:${encodeState(config, state)}`);
+        parts.push(`${JSON.stringify(name)}:${encodeState(config, state, { operation: 'heartbeat', channel: name, userId: config.userId })}`);
       }
       stateText = `{${parts.join(',')}}`;
     }

@@ -40,7 +40,8 @@ export const setPresenceState: Operation<SetPresenceStateInput<unknown>, SetPres
     const channelGroups = checkNames('setPresenceState', 'channelGroups', input.channelGroups);
     requireTargets('setPresenceState', channels, channelGroups);
     const userId = checkUserId('setPresenceState', 'userId', input.userId ?? config.userId);
-    return { channels, channelGroups, userId, stateText: encodeState(config, input.state) };
+    const where = { operation: 'setPresenceState' as const, channel: [...channels, ...channelGroups].join(','), userId };
+    return { channels, channelGroups, userId, stateText: encodeState(config, input.state, where) };
   },
 
   request(params, config) {

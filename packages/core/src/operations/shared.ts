@@ -1,4 +1,7 @@
+import { PresenceError } from '../errors/presence-error.js';
 import { PresenceProtocolError } from '../errors/protocol-error.js';
+import type { PresenceSerializationError } from '../errors/serialization-error.js';
+import { PresenceValidationError } from '../errors/validation-error.js';
 import { encodeNames, encodeQuery, encodeString } from '../encoding.js';
 import { checkUrlSize } from '../validate.js';
 import type { JsonObject, JsonValue, OperationName, PresenceRequest, QueryParam, ResolvedConfig } from '../types.js';
@@ -58,9 +61,28 @@ export function orderNames(requested: readonly string[], present: Iterable<strin
   return [...ordered, ...[...rest].sort()];
 }
 
-/** The serializer's text, checked to be a JSON object as PubNub requires (notes §8). */
-export function encodeState<S>(config: ResolvedConfig<S>, state: S): string {
-  return config.serializer.encode(state);
+/** The serializer's JSON text for a state; a refusal is placed at the channel and user it was meant for. */
+export function encodeState(
+  config: ResolvedConfig,
+  state: unknown,
+  where: { operation: OperationName; channel: string; userId: string },
+): string {
+  let text: string;
+  try {
+    text = config.serializer.encode(state);
+  } catch (error) {
+    if (PresenceError.isInstance(error) && error.code === 'serialization_error') {
+      const placed = (error as PresenceSerializationError).at(where);
+      placed.operation = where.operation;
+      throw placed;
+    }
+    throw error;
+  }
+  // PubNub stores only JSON objects as state (notes §8); a serializer must not send anything else.
+  if (typeof text !== 'string' || !text.startsWith('{') || !text.endsWith('}')) {
+    throw new PresenceValidationError('state', 'json-object', `${where.operation}: the serializer "${config.serializer.id}" did not produce a JSON object; PubNub stores only objects as state.`, { operation: where.operation });
+  }
+  return text;
 }
 
 export type { JsonValue };
