@@ -1,7 +1,7 @@
 import { encodeString } from '../encoding.js';
 import { checkInput, checkNames, checkUserId, requireTargets } from '../validate.js';
 import type { JsonValue, Operation } from '../types.js';
-import { buildRequest, channelSegment, groupParam, orderNames, presencePath, readObject } from './shared.js';
+import { buildRequest, channelSegment, groupParam, isObject, orderNames, presencePath, readObject } from './shared.js';
 
 export interface GetPresenceStateInput {
   channels?: readonly string[];
@@ -60,7 +60,10 @@ export const getPresenceState: Operation<GetPresenceStateInput, GetPresenceState
     const only = params.channels[0];
     if (single && only !== undefined) return { state: [decode(only, body.payload)] };
     const payload = readObject('getPresenceState', body.payload, 'payload');
-    const states = readObject('getPresenceState', payload.channels, 'payload.channels');
+    // Tolerate the un-wrapped map some mocks send (the official SDK's own tests do): use it when
+    // there is no `channels` object and every key is a channel asked about.
+    const unwrapped = !isObject(payload.channels) && Object.keys(payload).every((name) => params.channels.includes(name));
+    const states = unwrapped ? payload : readObject('getPresenceState', payload.channels, 'payload.channels');
     return { state: orderNames(params.channels, Object.keys(states)).map((name) => decode(name, states[name])) };
   },
 };

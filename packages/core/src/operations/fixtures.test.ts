@@ -1,0 +1,175 @@
+import { describe, expect, test } from 'vitest';
+import { createPresence, decodeNames, PresenceApiError, type JsonValue } from '../index.js';
+import { createMemoryTransport } from '../testing.js';
+import { fixtureNames, readFixture, type Fixture } from '../../test/fixtures.js';
+
+// Every recorded presence REST body in ../shared/protocol/fixtures is a case: a new fixture is a
+// new case. The request each body answered is read from its notes (path and query), and the
+// expected result is computed here by a small reader independent of the operations' parsers.
+
+type Body = Record<string, any>;
+
+const isRest = (name: string): boolean => !/subscribe/.test(name) && name !== 'official_js_sdk_12.0.3_wire_capture';
+
+interface Question {
+  operation: 'hereNow' | 'whereNow' | 'getPresenceState' | 'setPresenceState' | 'heartbeat' | 'leave';
+  channels: string[];
+  channelGroups: string[];
+  query: Map<string, string>;
+  userId?: string;
+}
+
+/** Reads the request a fixture answered from its notes. Placeholders get stand-in names. */
+function questionOf(fixture: Fixture): Question {
+  const line = /^REQUEST: GET (\S+)/m.exec(fixture.notes)?.[1] ?? '/v2/presence/sub-key/demo/channel/lobby';
+  const [rawPath, rawQuery = ''] = line.split('?');
+  const query = new Map<string, string>();
+  for (const pair of rawQuery.split('&').filter(Boolean)) {
+    const [k, v = ''] = pair.split('=');
+    query.set(k!, decodeURIComponent(v));
+  }
+  // The JS SDK's nock matchers: `{ limit: 2, 'channel-group': 'cg1,cg2', state: '{"new":"state"}' }`.
+  const matcher = /^QUERY \(nock matcher, exact\): \{(.*)\}/m.exec(fixture.notes)?.[1] ?? '';
+  for (const m of matcher.matchAll(/'?([\w-]+)'?: ('([^']*)'|[\w.]+)/g)) query.set(m[1]!, m[3] ?? m[2]!);
+
+  const path = rawPath!.replace(/\{ch1\},\{ch2\}/, 'ch1,ch2').replace(/\{channel\}|\{ch\}|<channels>/, 'lobby');
+  const parts = path.split('/');
+  const at = (name: string): string | undefined => {
+    const i = parts.indexOf(name);
+    return i >= 0 ? parts[i + 1] : undefined;
+  };
+  const channelSegment = at('channel');
+  const channels = channelSegment === undefined ? [] : decodeNames(channelSegment);
+  const channelGroups = query.get('channel-group')?.split(',').filter(Boolean) ?? [];
+  const uuid = at('uuid');
+  const userId = uuid === undefined ? undefined : decodeURIComponent(uuid).replace(/^\{uuid\}$/, 'someone');
+  let operation: Question['operation'] = 'hereNow';
+  if (path.endsWith('/data')) operation = 'setPresenceState';
+  else if (path.endsWith('/heartbeat')) operation = 'heartbeat';
+  else if (path.endsWith('/leave')) operation = 'leave';
+  else if (uuid !== undefined) operation = channelSegment === undefined ? 'whereNow' : 'getPresenceState';
+  return { operation, channels, channelGroups, query, userId: userId || undefined };
+}
+
+function inputOf(q: Question): Record<string, unknown> {
+  const targets = { ...(q.channels.length ? { channels: q.channels } : {}), ...(q.channelGroups.length ? { channelGroups: q.channelGroups } : {}) };
+  switch (q.operation) {
+    case 'hereNow':
+      return {
+        ...targets,
+        includeState: q.query.get('state') === '1',
+        includeUserIds: q.query.get('disable_uuids') !== '1',
+        ...(q.query.has('limit') && Number(q.query.get('limit')) <= 1000 ? { limit: Number(q.query.get('limit')) } : {}),
+      };
+    case 'whereNow':
+      return { userId: q.userId ?? 'someone' };
+    case 'getPresenceState':
+      return { ...targets, userId: q.userId ?? 'someone' };
+    case 'setPresenceState': {
+      const state = q.query.get('state');
+      let parsed: unknown = { mood: 'ok' };
+      try {
+        if (state) parsed = JSON.parse(state);
+      } catch {
+        // a truncated state in the notes: any object will do, the body is what is checked
+      }
+      return { ...targets, state: parsed };
+    }
+    default:
+      return targets;
+  }
+}
+
+/** The reference reader: what a here-now body says, channel by channel. */
+function hereNowTruth(body: Body, q: Question) {
+  if ('occupancy' in body) {
+    return { total: body.occupancy, channels: { [q.channels[0]!]: { occupancy: body.occupancy, uuids: body.uuids } } };
+  }
+  const channels: Record<string, { occupancy: number; uuids?: unknown[] }> = body.payload.channels ?? {};
+  return { total: body.payload.total_occupancy, channels };
+}
+
+function userIdOf(entry: unknown): string {
+  return typeof entry === 'string' ? entry : (entry as { uuid: string }).uuid;
+}
+
+async function run(fixture: Fixture) {
+  const q = questionOf(fixture);
+  const transport = createMemoryTransport({ respond: () => ({ status: fixture.httpStatus, body: fixture.body }) });
+  const presence = createPresence({ subscribeKey: 'demo', userId: q.userId ?? 'me', transport });
+  const call = (presence[q.operation] as (input: unknown) => Promise<unknown>)(inputOf(q));
+  return { q, call, transport };
+}
+
+const names = fixtureNames().filter(isRest);
+
+describe('every recorded presence REST body parses', () => {
+  test('the fixture folder is there and holds the recorded bodies', () => {
+    expect(names.length).toBeGreaterThanOrEqual(40);
+  });
+
+  for (const name of names) {
+    test(name, async () => {
+      const fixture = readFixture(name);
+      const body = JSON.parse(fixture.body) as Body;
+      const { q, call, transport } = await run(fixture);
+      const saysError = fixture.httpStatus >= 400 || body.error !== undefined || (typeof body.status === 'number' && body.status >= 400);
+
+      if (saysError) {
+        const error = await call.then(() => undefined, (e: unknown) => e);
+        expect(error).toBeInstanceOf(PresenceApiError);
+        const api = error as PresenceApiError;
+        expect(api.status).toBe(typeof body.status === 'number' ? body.status : fixture.httpStatus);
+        expect(api.httpStatus).toBe(fixture.httpStatus);
+        expect(api.service).toBe(body.service);
+        expect(api.serviceMessage).toBe(body.message ?? body.error?.message);
+        expect(api.retryable).toBe(api.status === 429 || api.status >= 500);
+        if (body.payload?.channels) expect(api.channels).toEqual(body.payload.channels);
+        return;
+      }
+
+      const result = (await call) as any;
+      expect(transport.requests).toHaveLength(1);
+      switch (q.operation) {
+        case 'hereNow': {
+          const truth = hereNowTruth(body, q);
+          const includeUserIds = q.query.get('disable_uuids') !== '1';
+          expect(result.totalOccupancy).toBe(truth.total);
+          for (const [channel, entry] of Object.entries(truth.channels)) {
+            const got = result.channels.find((c: { name: string }) => c.name === channel);
+            expect(got, `channel ${channel}`).toBeDefined();
+            expect(got.occupancy).toBe(entry.occupancy);
+            const expectedIds = includeUserIds ? (entry.uuids ?? []).map(userIdOf) : [];
+            expect(got.occupants.map((o: { userId: string }) => o.userId)).toEqual(expectedIds);
+            for (const [i, raw] of (includeUserIds ? entry.uuids ?? [] : []).entries()) {
+              const state = typeof raw === 'object' && raw !== null && 'state' in raw ? (raw as { state: JsonValue }).state : undefined;
+              if (state === undefined) expect(got.occupants[i]).not.toHaveProperty('state');
+              else expect(got.occupants[i].state).toEqual(state);
+            }
+          }
+          // Every requested channel has an entry, and nothing is invented beyond those and the body's.
+          for (const channel of q.channels) expect(result.channels.map((c: { name: string }) => c.name)).toContain(channel);
+          expect(result.channels.length).toBe(new Set([...q.channels, ...Object.keys(truth.channels)]).size);
+          break;
+        }
+        case 'whereNow':
+          expect(result.channels).toEqual([...(body.payload?.channels ?? [])].sort());
+          break;
+        case 'getPresenceState': {
+          const single = q.channels.length === 1 && q.channelGroups.length === 0;
+          const map: Record<string, JsonValue> = single
+            ? { [q.channels[0]!]: body.payload }
+            : body.payload.channels ?? body.payload;
+          expect(Object.fromEntries(result.state.map((s: { channelName: string; state: JsonValue }) => [s.channelName, s.state]))).toEqual(map);
+          break;
+        }
+        case 'setPresenceState':
+          expect(result.state).toEqual(body.payload);
+          expect(result.channels).toEqual(q.channels);
+          break;
+        default:
+          expect(result).toBeUndefined();
+      }
+    });
+  }
+});
