@@ -7,3 +7,5 @@ export {
   type Responder,
   type ScriptedResponse,
 } from './memory-transport.js';
+export { serializerConformanceCases, type SerializerConformanceCase, type SerializerConformanceOptions } from './conformance/serializer-conformance.js';
+export { cacheStoreConformanceCases, type CacheStoreConformanceCase, type CacheStoreConformanceOptions } from './conformance/cache-store-conformance.js';

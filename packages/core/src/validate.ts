@@ -100,7 +100,7 @@ export function checkUrlSize(operation: OperationName, field: string, bytes: num
 export function checkInput(operation: OperationName, input: unknown): Record<string, unknown> {
   if (input === undefined) return {};
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    fail(operation, 'input', 'type', `the parameters must be an object; got ${describeValue(input)}.`);
+    fail(operation, 'input', 'type', `the input parameters must be an object; got ${describeValue(input)}.`);
   }
   return input as Record<string, unknown>;
 }
