@@ -66,7 +66,7 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
   stack.add(parseResponse, parseResponseOptions);
   transport.apply?.(stack);
   for (const [index, plugin] of (options.plugins ?? []).entries()) {
-    if (!plugin || typeof plugin.apply !== 'function' || typeof plugin.name !== 'string') {
+    if (typeof plugin !== 'object' || plugin === null || typeof plugin.apply !== 'function' || typeof plugin.name !== 'string') {
       throw new PresenceConfigurationError(`plugins[${index}]`, `createPresence: plugins[${index}] is not a plugin ({ name, apply(stack) }); call the plugin factory, e.g. retry() rather than retry.`);
     }
     plugin.apply(stack);

@@ -1,6 +1,6 @@
 import { PresenceApiError } from './errors/api-error.js';
 import { PresenceProtocolError } from './errors/protocol-error.js';
-import { excerptOf, type Secret } from './secret.js';
+import { excerptOf, scrubSecrets, type Secret } from './secret.js';
 import type { JsonObject, OperationName, PresenceResponse } from './types.js';
 
 const MAX_RETRY_AFTER_MS = 5 * 60_000;
@@ -22,7 +22,12 @@ function stringList(value: unknown): string[] | undefined {
   return Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined;
 }
 
-function apiError(body: JsonObject | undefined, response: PresenceResponse, operation: OperationName): PresenceApiError {
+function apiError(
+  body: JsonObject | undefined,
+  response: PresenceResponse,
+  operation: OperationName,
+  secrets: readonly (Secret | string | undefined)[],
+): PresenceApiError {
   const status = typeof body?.status === 'number' ? body.status : response.status;
   // Presence errors say `"error": 1` and a `message`; Access Manager v3 nests `error: {message}` (notes §5).
   const nested = isObject(body?.error) ? body.error : undefined;
@@ -33,7 +38,8 @@ function apiError(body: JsonObject | undefined, response: PresenceResponse, oper
     status: status >= 400 ? status : response.status,
     httpStatus: response.status,
     service: typeof body?.service === 'string' ? body.service : undefined,
-    serviceMessage: message,
+    // A service that echoes the request back must not smuggle a secret into our error.
+    serviceMessage: message === undefined ? undefined : scrubSecrets(message, secrets),
     channels: stringList(payload?.channels),
     channelGroups: stringList(payload?.['channel-groups']),
     retryAfterMs: parseRetryAfter(response.headers['retry-after']),
@@ -61,7 +67,7 @@ export function readEnvelope(
 
   if (response.status >= 400) {
     // An error page (HTML from a proxy, an empty 500) is still the service saying no.
-    throw apiError(parsed && isObject(body) ? body : undefined, response, operation);
+    throw apiError(parsed && isObject(body) ? body : undefined, response, operation, secrets);
   }
 
   const contentType = response.headers['content-type'] ?? '';
@@ -86,6 +92,6 @@ export function readEnvelope(
     });
   }
   const saysError = body.error === 1 || body.error === true || isObject(body.error);
-  if (saysError || (typeof body.status === 'number' && body.status >= 400)) throw apiError(body, response, operation);
+  if (saysError || (typeof body.status === 'number' && body.status >= 400)) throw apiError(body, response, operation, secrets);
   return body;
 }

@@ -1,0 +1,212 @@
+import { inspect } from 'node:util';
+import { describe, expect, test } from 'vitest';
+import {
+  createPresence,
+  PresenceAbortError,
+  PresenceConfigurationError,
+  PresenceError,
+  PresenceSerializationError,
+  PresenceTimeoutError,
+  type PresenceEventMap,
+  type StateSerializer,
+} from './index.js';
+import { createMemoryTransport } from './testing.js';
+
+const SECRET = 'sec-SENTINEL-5a1t';
+const AUTH = 'auth-SENTINEL-t0ken';
+const base = () => ({ subscribeKey: 'sub', userId: 'me', transport: createMemoryTransport() });
+
+describe('createPresence options', () => {
+  test.each([
+    ['subscribeKey', { subscribeKey: '' }],
+    ['subscribeKey', { subscribeKey: undefined }],
+    ['userId', { userId: 7 }],
+    ['userId', { userId: 'x'.repeat(93) }],
+    ['publishKey', { secretKey: SECRET }],
+    ['authKey', { authKey: '' }],
+    ['transport', { transport: {} }],
+    ['serializer', { serializer: { encode: () => '{}' } }],
+    ['timeoutMs', { timeoutMs: -1 }],
+    ['timeoutMs', { timeoutMs: Number.POSITIVE_INFINITY }],
+    ['invalidState', { invalidState: 'ignore' }],
+    ['logger', { logger: { info() {} } }],
+    ['plugins', { plugins: 'retry' }],
+    ['plugins[0]', { plugins: [() => undefined] }],
+    ['secretKey', { secretKey: SECRET, publishKey: 'pub' }],
+  ])('a bad %s is a configuration error naming it, thrown at construction', (field, override) => {
+    let error: unknown;
+    try {
+      createPresence({ ...base(), ...override } as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(PresenceConfigurationError);
+    expect((error as PresenceConfigurationError).field).toBe(field);
+    expect((error as Error).message).toContain(field.replace(/\[0\]$/, ''));
+    expect(String((error as Error).message)).not.toContain(SECRET);
+  });
+
+  test('no option object at all', () => {
+    expect(() => createPresence(undefined as never)).toThrow(PresenceConfigurationError);
+  });
+});
+
+describe('deadline and abort', () => {
+  test('a call that outlives its deadline rejects with a timeout at the deadline, and the transport sees the abort', async () => {
+    let sawAbort: unknown;
+    const transport = createMemoryTransport({
+      respond: () => new Promise(() => {}), // never answers
+    });
+    const original = transport.send.bind(transport);
+    transport.send = (request, context) => {
+      context.signal.addEventListener('abort', () => (sawAbort = context.signal.reason));
+      return original(request, context);
+    };
+    const presence = createPresence({ ...base(), transport, timeoutMs: 50 });
+    const started = performance.now();
+    const error = await presence.whereNow({}).catch((e: unknown) => e);
+    const elapsed = performance.now() - started;
+    expect(error).toBeInstanceOf(PresenceTimeoutError);
+    expect(error).toMatchObject({ code: 'timeout', timeoutMs: 50, operation: 'whereNow', retryable: true });
+    expect(sawAbort).toBe(error);
+    expect(elapsed).toBeGreaterThanOrEqual(45);
+    expect(elapsed).toBeLessThan(50 + 200); // slack for a noisy machine: the point is it does not hang
+  });
+
+  test('the per-call timeout overrides the client default', async () => {
+    const transport = createMemoryTransport({ respond: () => ({ delayMs: 1000 }) });
+    const presence = createPresence({ ...base(), transport });
+    await expect(presence.whereNow({}, { timeoutMs: 20 })).rejects.toMatchObject({ timeoutMs: 20 });
+  });
+
+  test('the caller aborting rejects at once with an abort error, even if middleware ignores the signal', async () => {
+    const presence = createPresence({
+      ...base(),
+      plugins: [{ name: 'stubborn', apply: (stack) => stack.add(() => () => new Promise(() => {}), { name: 'stubborn', step: 'initialize' }) }],
+    });
+    const controller = new AbortController();
+    const pending = presence.whereNow({}, { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('user left')), 10);
+    const error = await pending.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PresenceAbortError);
+    expect((error as Error).cause).toEqual(new Error('user left'));
+  });
+
+  test('an already aborted signal sends nothing', async () => {
+    const transport = createMemoryTransport();
+    const presence = createPresence({ ...base(), transport });
+    await expect(presence.leave({ channels: ['a'] }, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(PresenceAbortError);
+    expect(transport.requests).toHaveLength(0);
+  });
+
+  test('a finished call leaves no timer behind', async () => {
+    const presence = createPresence({ ...base(), timeoutMs: 60_000 });
+    const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    await presence.leave({ channels: ['a'] });
+    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBe(before);
+  });
+});
+
+describe('events', () => {
+  test('callStart, attempt and callEnd with outcome and duration', async () => {
+    const transport = createMemoryTransport();
+    transport.enqueue({ status: 403, body: { message: 'Forbidden', error: true, service: 'Access Manager', status: 403 } });
+    const presence = createPresence({ ...base(), transport });
+    const seen: Array<[string, unknown]> = [];
+    for (const name of ['callStart', 'attempt', 'callEnd'] as const) presence.events.on(name, (payload) => seen.push([name, payload]));
+    await presence.leave({ channels: ['a'] }).catch(() => undefined);
+    await presence.leave({ channels: ['a'] });
+    await presence.leave({ channels: [] }).catch(() => undefined);
+    const names = seen.map(([n]) => n);
+    expect(names).toEqual(['callStart', 'attempt', 'callEnd', 'callStart', 'attempt', 'callEnd', 'callStart', 'callEnd']);
+    const ends = seen.filter(([n]) => n === 'callEnd').map(([, p]) => p as PresenceEventMap['callEnd']);
+    expect(ends.map((e) => e.outcome)).toEqual(['api_error', 'success', 'validation_error']);
+    expect(ends.every((e) => e.durationMs >= 0 && e.operation === 'leave')).toBe(true);
+    expect((seen[1]![1] as PresenceEventMap['attempt']).status).toBe(403);
+  });
+
+  test('a listener that throws never breaks a call; off() unsubscribes', async () => {
+    const presence = createPresence(base());
+    let calls = 0;
+    const off = presence.events.on('callEnd', () => {
+      calls++;
+      throw new Error('observer bug');
+    });
+    await presence.leave({ channels: ['a'] });
+    off();
+    await presence.leave({ channels: ['a'] });
+    expect(calls).toBe(1);
+  });
+});
+
+describe('secret hygiene', () => {
+  test('no error, toJSON, inspect or log line carries the secret key or the auth key', async () => {
+    const lines: unknown[] = [];
+    const log = (fields: object, message?: string) => void lines.push([fields, message]);
+    const transport = createMemoryTransport({ respond: (req) => ({ status: 200, body: `not json ${req.target}`, headers: { 'content-type': 'text/javascript' } }) });
+    const presence = createPresence({
+      subscribeKey: 'sub',
+      userId: 'me',
+      publishKey: 'pub',
+      secretKey: SECRET,
+      authKey: AUTH,
+      transport,
+      logger: { debug: log, info: log, warn: log, error: log },
+      plugins: [{ name: 'fake-signing', apply: (stack) => stack.add((next) => next, { name: 'signing', step: 'finalize', priority: -100 }) }],
+    });
+    const errors: unknown[] = [];
+    errors.push(await presence.hereNow({ channels: ['a'] }).catch((e: unknown) => e));
+    transport.enqueue({ status: 403, body: { message: `Forbidden ${AUTH}`, error: true, status: 403 } });
+    errors.push(await presence.whereNow({}).catch((e: unknown) => e));
+    expect(transport.requests[0]!.target).toContain(AUTH); // the request itself does carry auth
+    const everything = JSON.stringify([errors.map((e) => [String(e), (e as Error).message, (e as PresenceError).toJSON(), inspect(e, { depth: 5 })]), lines, inspect(presence.config), JSON.stringify(presence.config)]);
+    expect(everything).not.toContain(SECRET);
+    expect(everything).not.toContain(encodeURIComponent(SECRET));
+    expect(lines.length).toBeGreaterThan(0);
+    expect(JSON.stringify(lines)).not.toContain('auth-SENTINEL');
+    expect(inspect(presence.config)).toContain('[redacted]');
+  });
+});
+
+describe('state decoding failures', () => {
+  const picky: StateSerializer<{ mood: string }> = {
+    id: 'picky',
+    encode: (s) => JSON.stringify(s),
+    decode(value) {
+      if (typeof value === 'object' && value !== null && typeof (value as { mood?: unknown }).mood === 'string') return value as { mood: string };
+      throw new PresenceSerializationError('state.mood must be a string', { path: 'mood' });
+    },
+  };
+  const body = { status: 200, message: 'OK', service: 'Presence', occupancy: 2, uuids: [{ uuid: 'a', state: { mood: 'ok' } }, { uuid: 'b', state: { mood: 1 } }] };
+
+  test('throw (default): a serialization error naming the channel and the user', async () => {
+    const presence = createPresence({ ...base(), transport: createMemoryTransport({ respond: () => ({ body }) }), serializer: picky });
+    const error = await presence.hereNow({ channels: ['lobby'], includeState: true }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PresenceSerializationError);
+    expect(error).toMatchObject({ channel: 'lobby', userId: 'b', path: 'mood', operation: 'hereNow' });
+  });
+
+  test('omit: the occupant is kept without state and a stateDropped event is emitted', async () => {
+    const presence = createPresence({ ...base(), transport: createMemoryTransport({ respond: () => ({ body }) }), serializer: picky, invalidState: 'omit' });
+    const dropped: PresenceEventMap['stateDropped'][] = [];
+    presence.events.on('stateDropped', (e) => dropped.push(e));
+    const result = await presence.hereNow({ channels: ['lobby'], includeState: true });
+    expect(result.channels[0]!.occupants).toEqual([{ userId: 'a', state: { mood: 'ok' } }, { userId: 'b' }]);
+    expect(dropped).toHaveLength(1);
+    expect(dropped[0]).toMatchObject({ operation: 'hereNow', channel: 'lobby', userId: 'b' });
+  });
+});
+
+describe('close', () => {
+  test('closes plugins and the transport once; later calls fail clearly', async () => {
+    const transport = createMemoryTransport();
+    let transportClosed = 0;
+    let pluginClosed = 0;
+    transport.close = () => void transportClosed++;
+    const presence = createPresence({ ...base(), transport, plugins: [{ name: 'p', apply: (stack) => stack.onClose(() => void pluginClosed++) }] });
+    await presence.close();
+    await presence.close();
+    expect([transportClosed, pluginClosed]).toEqual([1, 1]);
+    await expect(presence.whereNow({})).rejects.toThrow(/client is closed/);
+  });
+});
