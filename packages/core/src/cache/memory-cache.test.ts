@@ -1,0 +1,212 @@
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import {
+  cacheKeyOf,
+  createMemoryStore,
+  createPresence,
+  createSingleFlight,
+  hereNow,
+  memoryCache,
+  PresenceAbortError,
+  type PresenceEventMap,
+  type ResolvedConfig,
+} from '../index.js';
+import { createMemoryTransport, type ScriptedResponse } from '../testing.js';
+
+const lobby = (uuids: string[]): ScriptedResponse => ({
+  body: { status: 200, message: 'OK', service: 'Presence', occupancy: uuids.length, uuids },
+});
+
+function setup(options: { ttlMs?: number; delayMs?: number; now?: () => number } = {}) {
+  let occupants = ['kim'];
+  const transport = createMemoryTransport({
+    respond: (req) => (req.operation === 'hereNow' ? { ...lobby(occupants), delayMs: options.delayMs ?? 5 } : { body: { status: 200, message: 'OK', service: 'Presence' } }),
+  });
+  const cache = memoryCache({ ttlMs: options.ttlMs ?? 3000, now: options.now });
+  const presence = createPresence({ subscribeKey: 'sub', userId: 'me', transport, plugins: [cache] });
+  const results: PresenceEventMap['cache']['result'][] = [];
+  presence.events.on('cache', (e) => results.push(e.result));
+  const upstream = () => transport.requests.filter((r) => r.operation === 'hereNow').length;
+  return { presence, transport, cache, results, upstream, setOccupants: (next: string[]) => (occupants = next) };
+}
+
+describe('memoryCache', () => {
+  test('1,000 concurrent identical hereNow calls make one upstream request', async () => {
+    const { presence, upstream, results } = setup({ delayMs: 20 });
+    const all = await Promise.all(Array.from({ length: 1000 }, () => presence.hereNow({ channels: ['lobby'] })));
+    expect(upstream()).toBe(1);
+    expect(new Set(all).size).toBe(1);
+    expect(results.filter((r) => r === 'miss')).toHaveLength(1);
+    expect(results.filter((r) => r === 'coalesced')).toHaveLength(999);
+  });
+
+  test('repeats within the TTL are served from memory; after it, upstream again', async () => {
+    let now = 0;
+    const { presence, upstream, results } = setup({ ttlMs: 3000, now: () => now });
+    await presence.hereNow({ channels: ['lobby'] });
+    now = 2999;
+    await presence.hereNow({ channels: ['lobby'] });
+    expect(upstream()).toBe(1);
+    now = 3000;
+    await presence.hereNow({ channels: ['lobby'] });
+    expect(upstream()).toBe(2);
+    expect(results).toEqual(['miss', 'hit_l1', 'miss']);
+  });
+
+  test('different questions are different entries; the same question in another order is the same', async () => {
+    const { presence, upstream } = setup();
+    await presence.hereNow({ channels: ['a', 'b'] }).catch(() => undefined);
+    await presence.hereNow({ channels: ['lobby'] });
+    await presence.hereNow({ channels: ['lobby'], includeState: true });
+    await presence.hereNow({ channels: ['lobby'], limit: 10 });
+    await presence.hereNow({ channels: ['lobby'] });
+    expect(upstream()).toBe(4);
+  });
+
+  test('cached results are frozen so one caller cannot change what another reads', async () => {
+    const { presence } = setup();
+    const result = await presence.hereNow({ channels: ['lobby'] });
+    expect(Object.isFrozen(result)).toBe(true);
+    expect(Object.isFrozen(result.channels[0]!.occupants)).toBe(true);
+    expect(() => (result.channels as unknown[]).push(1)).toThrow(TypeError);
+  });
+
+  test('errors are never cached', async () => {
+    const { presence, transport, upstream } = setup();
+    transport.enqueue({ status: 503, body: { status: 503, error: 1, message: 'Service Unavailable', service: 'Presence' } });
+    await expect(presence.hereNow({ channels: ['lobby'] })).rejects.toMatchObject({ status: 503 });
+    await expect(presence.hereNow({ channels: ['lobby'] })).resolves.toMatchObject({ totalOccupancy: 1 });
+    expect(upstream()).toBe(2);
+  });
+
+  test('setPresenceState, leave and heartbeat with state drop the answers they make stale', async () => {
+    const { presence, upstream, setOccupants } = setup();
+    await presence.hereNow({ channels: ['lobby'] });
+    await presence.hereNow({ channelGroups: ['g'] }).catch(() => undefined);
+    setOccupants(['kim', 'lee']);
+    await presence.heartbeat({ channels: ['lobby'] }); // no state: here-now with uuids unchanged by design
+    expect((await presence.hereNow({ channels: ['lobby'] })).totalOccupancy).toBe(1);
+    await presence.heartbeat({ channels: ['lobby'], state: { lobby: { mood: 'ok' } } });
+    expect((await presence.hereNow({ channels: ['lobby'] })).totalOccupancy).toBe(2);
+    await presence.setPresenceState({ channels: ['other'], state: {} }).catch(() => undefined);
+    await presence.hereNow({ channels: ['lobby'] });
+    const before = upstream();
+    await presence.leave({ channels: ['lobby'] });
+    await presence.hereNow({ channels: ['lobby'] });
+    expect(upstream()).toBe(before + 1);
+  });
+
+  test('one caller aborting does not fail the others sharing its flight', async () => {
+    const { presence, upstream } = setup({ delayMs: 30 });
+    const controller = new AbortController();
+    const first = presence.hereNow({ channels: ['lobby'] }, { signal: controller.signal });
+    const second = presence.hereNow({ channels: ['lobby'] });
+    controller.abort();
+    await expect(first).rejects.toBeInstanceOf(PresenceAbortError);
+    await expect(second).resolves.toMatchObject({ totalOccupancy: 1 });
+    expect(upstream()).toBe(1);
+    // and the answer was cached for the next caller
+    await presence.hereNow({ channels: ['lobby'] });
+    expect(upstream()).toBe(1);
+  });
+
+  test('options are validated', () => {
+    expect(() => memoryCache({ ttlMs: 0 })).toThrow(/ttlMs/);
+    expect(() => memoryCache({ maxEntries: 0 })).toThrow(/maxEntries/);
+  });
+});
+
+describe('single-flight', () => {
+  test('the flight is aborted only when every caller has gone', async () => {
+    const flights = createSingleFlight<string>();
+    let flightSignal: AbortSignal | undefined;
+    const work = (signal: AbortSignal) => {
+      flightSignal = signal;
+      return new Promise<string>((resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+    };
+    const a = new AbortController();
+    const b = new AbortController();
+    const one = flights.run('k', { signal: a.signal, timeoutMs: 1000, operation: 'hereNow' }, work);
+    const two = flights.run('k', { signal: b.signal, timeoutMs: 1000, operation: 'hereNow' }, work);
+    expect([one.leader, two.leader]).toEqual([true, false]);
+    await Promise.resolve();
+    a.abort(new Error('a'));
+    await expect(one.promise).rejects.toThrow('a');
+    expect(flightSignal!.aborted).toBe(false);
+    b.abort(new Error('b'));
+    await expect(two.promise).rejects.toThrow('b');
+    expect(flightSignal!.aborted).toBe(true);
+    expect(flights.size).toBe(0);
+  });
+
+  test('a flight has its own deadline', async () => {
+    const flights = createSingleFlight<string>();
+    const { promise } = flights.run('k', { signal: new AbortController().signal, timeoutMs: 20, operation: 'hereNow' }, (signal) =>
+      new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+    );
+    await expect(promise).rejects.toMatchObject({ code: 'timeout' });
+  });
+});
+
+describe('the memory store', () => {
+  test('evicts the least recently used beyond maxEntries', () => {
+    const store = createMemoryStore<number>({ maxEntries: 2 });
+    store.set('a', 1, { ttlMs: 1000, tags: ['t'] });
+    store.set('b', 2, { ttlMs: 1000, tags: ['t'] });
+    store.get('a');
+    store.set('c', 3, { ttlMs: 1000, tags: ['t'] });
+    expect([store.get('a'), store.get('b'), store.get('c')]).toEqual([1, undefined, 3]);
+    expect(store.size).toBe(2);
+    expect(store.invalidate(['t'])).toBe(2);
+    expect(store.size).toBe(0);
+  });
+});
+
+describe('canonical cache keys', () => {
+  const config = (authKey?: string) => {
+    const presence = createPresence({ subscribeKey: 'sub', userId: 'me', transport: createMemoryTransport({ origin: 'https://ps.pndsn.com' }), ...(authKey ? { authKey } : {}) });
+    return presence.config as ResolvedConfig;
+  };
+  const keyOf = (cfg: ResolvedConfig, input: Parameters<typeof hereNow.prepare>[0]) => cacheKeyOf(hereNow, hereNow.prepare(input, cfg), cfg)!;
+
+  test('property: order and repeats of channels and groups never change the key', () => {
+    const cfg = config();
+    const name = fc.stringMatching(/^[a-z0-9_.~-]{1,12}$/);
+    fc.assert(
+      fc.property(fc.uniqueArray(name, { minLength: 1, maxLength: 6 }), fc.uniqueArray(name.filter((n) => !n.includes('.')), { maxLength: 3 }), fc.integer({ min: 0, max: 1000 }), (channels, groups, limit) => {
+        const a = keyOf(cfg, { channels, channelGroups: groups, limit });
+        const b = keyOf(cfg, { channels: [...channels].reverse().concat(channels[0]!), channelGroups: [...groups].reverse(), limit });
+        expect(a).toBe(b);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test('property: different questions give different keys', () => {
+    const cfg = config();
+    const name = fc.stringMatching(/^[a-z|=&%,]{1,6}$/).filter((n) => !/[,]/.test(n));
+    fc.assert(
+      fc.property(fc.uniqueArray(name, { minLength: 1, maxLength: 3 }), fc.uniqueArray(name, { minLength: 1, maxLength: 3 }), (x, y) => {
+        fc.pre([...x].sort().join() !== [...y].sort().join());
+        expect(keyOf(cfg, { channels: x })).not.toBe(keyOf(cfg, { channels: y }));
+        expect(keyOf(cfg, { channels: x })).not.toBe(keyOf(cfg, { channelGroups: x.filter((n) => !n.includes('.')) }));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test('every flag, the origin, the subscribe key and the auth key partition the key; the raw auth key never appears', () => {
+    const base = keyOf(config(), { channels: ['a'] });
+    const variants = [
+      keyOf(config(), { channels: ['a'], includeState: true }),
+      keyOf(config(), { channels: ['a'], includeUserIds: false }),
+      keyOf(config(), { channels: ['a'], limit: 5 }),
+      keyOf(config(), { channels: ['a'], offset: 5 }),
+      keyOf(config('k1-SENTINEL'), { channels: ['a'] }),
+      keyOf(config('k2-SENTINEL'), { channels: ['a'] }),
+    ];
+    expect(new Set([base, ...variants]).size).toBe(7);
+    expect(variants.join()).not.toContain('SENTINEL');
+    expect(base).toContain('https%3A%2F%2Fps.pndsn.com|sub|json-values|auth=none');
+  });
+});
