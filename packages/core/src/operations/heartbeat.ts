@@ -1,5 +1,5 @@
 import { PresenceValidationError } from '../errors/validation-error.js';
-import { checkInput, checkInteger, checkNames, describeValue, requireTargets } from '../validate.js';
+import { checkInput, checkInteger, checkNames, checkUserId, describeValue, requireTargets } from '../validate.js';
 import type { JsonValue, Operation, QueryParam } from '../types.js';
 import { buildRequest, channelSegment, encodeState, groupParam, isObject, presencePath } from './shared.js';
 
@@ -13,6 +13,8 @@ export interface HeartbeatInput<S = JsonValue> {
   heartbeat?: number;
   /** State per channel (or group) name, set along with the heartbeat. */
   state?: Readonly<Record<string, S>>;
+  /** Whose presence to announce, for a service acting for its users. Default: the client's own userId. */
+  userId?: string;
 }
 
 export interface HeartbeatParams {
@@ -21,12 +23,13 @@ export interface HeartbeatParams {
   readonly heartbeat: number;
   /** The per-channel state map as JSON text, or undefined. */
   readonly stateText: string | undefined;
+  readonly userId: string;
 }
 
 export const heartbeat: Operation<HeartbeatInput<unknown>, HeartbeatParams, void> = {
   name: 'heartbeat',
   kind: 'write',
-  fields: ['channels', 'channelGroups', 'heartbeat', 'state'],
+  fields: ['channels', 'channelGroups', 'heartbeat', 'state', 'userId'],
 
   prepare(raw, config) {
     const input = checkInput('heartbeat', raw);
@@ -34,6 +37,7 @@ export const heartbeat: Operation<HeartbeatInput<unknown>, HeartbeatParams, void
     const channelGroups = checkNames('heartbeat', 'channelGroups', input.channelGroups);
     requireTargets('heartbeat', channels, channelGroups);
     const seconds = checkInteger('heartbeat', 'heartbeat', input.heartbeat, 300, 1, MAX_HEARTBEAT_SECONDS);
+    const userId = checkUserId('heartbeat', 'userId', input.userId ?? config.userId);
     let stateText: string | undefined;
     if (input.state !== undefined) {
       if (!isObject(input.state)) {
@@ -46,16 +50,18 @@ export const heartbeat: Operation<HeartbeatInput<unknown>, HeartbeatParams, void
         if (!targets.has(name)) {
           throw new PresenceValidationError(`state.${name}`, 'unknown-channel', `heartbeat: state is given for "${name}", which is not in channels or channelGroups; add it there or remove its state.`, { operation: 'heartbeat' });
         }
-        parts.push(`${JSON.stringify(name)}:${encodeState(config, state, { operation: 'heartbeat', channel: name, userId: config.userId })}`);
+        parts.push(`${JSON.stringify(name)}:${encodeState(config, state, { operation: 'heartbeat', channel: name, userId })}`);
       }
       stateText = `{${parts.join(',')}}`;
     }
-    return { channels, channelGroups, heartbeat: seconds, stateText };
+    return { channels, channelGroups, heartbeat: seconds, stateText, userId };
   },
 
   request(params, config) {
     const query: QueryParam[] = [['heartbeat', String(params.heartbeat)], ...groupParam(params.channelGroups)];
     if (params.stateText !== undefined) query.push(['state', params.stateText]);
+    // The service takes the heartbeat's user from `uuid`; commonParams adds the client's own otherwise.
+    if (params.userId !== config.userId) query.push(['uuid', params.userId]);
     return buildRequest('heartbeat', presencePath(config, `${channelSegment(params.channels)}/heartbeat`), query, 'state');
   },
 

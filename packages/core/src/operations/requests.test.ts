@@ -145,6 +145,15 @@ describe('request building, option by option', () => {
     expect(full.query.slice(0, 3)).toEqual([['heartbeat', '60'], ['channel-group', 'g'], ['state', '{"a":{"x":1},"g":{"y":"z"}}']]);
   });
 
+  test('heartbeat and leave for another user carry that user as uuid, once', async () => {
+    const hb = await target((p) => p.heartbeat({ channels: ['a'], userId: 'bob', state: { a: { x: 1 } } }), 'me');
+    expect(hb.query.filter(([k]) => k === 'uuid')).toEqual([['uuid', 'bob']]);
+    const bye = await target((p) => p.leave({ channels: ['a'], userId: 'bob' }), 'me');
+    expect(bye.query.filter(([k]) => k === 'uuid')).toEqual([['uuid', 'bob']]);
+    const own = await target((p) => p.leave({ channels: ['a'] }), 'me');
+    expect(own.query.filter(([k]) => k === 'uuid')).toEqual([['uuid', 'me']]);
+  });
+
   test('leave sorts and de-duplicates, as the official SDK does', async () => {
     const r = await target((p) => p.leave({ channels: ['b', 'a', 'b'], channelGroups: ['z', 'y'] }));
     expect(r.path).toBe('/v2/presence/sub-key/mySubKey/channel/a,b/leave');
