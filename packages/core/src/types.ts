@@ -49,7 +49,8 @@ export interface Transport {
 /**
  * Serde-style state codec: what a user's state type becomes on the wire and back.
  * `encode` returns the JSON text of a JSON object; `decode` takes the parsed JSON value from a response.
- * Both throw PresenceSerializationError on a value they refuse.
+ * Both throw PresenceSerializationError on a value they refuse (core's default may throw a
+ * PresenceValidationError for input that is not a JSON object at all: it is the caller's input).
  */
 export interface StateSerializer<S> {
   /** Identifies the codec in cache keys, so differently decoded results never mix. */

@@ -82,8 +82,9 @@ export function serializerConformanceCases<S>(
     try {
       text = serializer.encode(state as S);
     } catch (error) {
-      if (!PresenceError.isInstance(error) || error.code !== 'serialization_error') {
-        throw new Error(`${label}: encode(${what}) threw ${describeError(error)}; it must throw a PresenceSerializationError.`);
+      // A refusal is typed: a serialization error, or a validation error for input that is no state at all.
+      if (!PresenceError.isInstance(error) || (error.code !== 'serialization_error' && error.code !== 'validation_error')) {
+        throw new Error(`${label}: encode(${what}) threw ${describeError(error)}; it must throw a PresenceSerializationError (or a PresenceValidationError).`);
       }
       const problem = check?.(error);
       if (problem) throw new Error(`${label}: encode(${what}) threw as it should, but ${problem} (message: ${show(error.message)}).`);
@@ -169,7 +170,7 @@ function deepEqual(a: unknown, b: unknown): boolean {
 function show(value: unknown): string {
   let text: string;
   if (ArrayBuffer.isView(value)) {
-    text = `bytes ${new TextDecoder().decode(value)}`;
+    text = `bytes ${new TextDecoder().decode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength))}`;
   } else {
     try {
       text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
