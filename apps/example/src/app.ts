@@ -86,6 +86,7 @@ export async function startApp(config: AppConfig, options: AppOptions = {}): Pro
       const presence = createPresence<JsonValue>({
         ...keys,
         userId: upstream.userId,
+        timeoutMs: config.timeoutMs,
         transport: httpTransport({ origin }),
         serializer: json<JsonValue>({ maxBytes: 16 * 1024 }),
         plugins: [retry(), cache, prometheusMetrics({ registry })],

@@ -9,6 +9,8 @@ export interface AppConfig {
   /** Simulated users who heartbeat, change state and leave over time. */
   readonly simulate: boolean;
   readonly cacheTtlMs: number;
+  /** Deadline of each presence call, retries included. */
+  readonly timeoutMs: number;
 }
 
 export interface EmbeddedUpstream {
@@ -83,6 +85,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const host = text(env, 'HOST') ?? '127.0.0.1';
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
   const cacheTtlMs = integer(env, 'CACHE_TTL_MS', 3000, 1, 60_000);
+  const timeoutMs = integer(env, 'PRESENCE_TIMEOUT_MS', 10_000, 1, 600_000);
   const userId = text(env, 'PUBNUB_USER_ID') ?? 'presence-example';
   if ([...userId].length > 92) throw new ConfigError('PUBNUB_USER_ID', 'may have at most 92 characters.');
 
@@ -108,6 +111,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     redisUrl,
     simulate: flag(env, 'SIMULATE', upstream.kind === 'emulator'),
     cacheTtlMs,
+    timeoutMs,
   };
 }
 
