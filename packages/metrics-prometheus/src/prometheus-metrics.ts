@@ -1,0 +1,172 @@
+import { PresenceConfigurationError, type Plugin, type Stack } from '@presence/core';
+import { Registry, type RegistryContentType } from 'prom-client';
+import {
+  CACHE_ERROR_KINDS,
+  CACHE_RESULT_INDEX,
+  CACHE_RESULTS,
+  OPERATION_INDEX,
+  OTHER_CACHE_RESULT,
+  OTHER_OPERATION,
+  OTHER_OUTCOME,
+  OTHER_RETRY_REASON,
+  OUTCOME_INDEX,
+  OUTCOMES,
+  RETRY_REASON_INDEX,
+  RETRY_REASONS,
+  STATUS_CLASSES,
+  statusClassIndex,
+} from './labels.js';
+import { MetricSet } from './metric-set.js';
+
+export const DEFAULT_PREFIX = 'presence_';
+
+/**
+ * Seconds. Cached answers take microseconds, upstream calls tens to hundreds of milliseconds,
+ * and a call's deadline is 10 s by default: the bounds cover all three.
+ */
+export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+
+/** Most bucket bounds accepted: each one is a series per operation and outcome. */
+export const MAX_BUCKETS = 40;
+
+export interface PrometheusMetricsOptions {
+  /** Where the metrics are registered. Default: a new Registry (never prom-client's global one unless you pass it). */
+  registry?: Registry<RegistryContentType>;
+  /** Prepended to every metric name. Default `presence_`. Letters, digits and underscores; not starting with a digit. */
+  prefix?: string;
+  /** Upper bounds in seconds of `<prefix>operation_duration_seconds`, increasing; `+Inf` is always added. */
+  buckets?: readonly number[];
+}
+
+export interface PrometheusMetricsPlugin extends Plugin {
+  readonly name: 'prometheusMetrics';
+  /** The registry the metrics live in: serve `await registry.metrics()` at /metrics. */
+  readonly registry: Registry<RegistryContentType>;
+  readonly prefix: string;
+}
+
+const KNOWN_OPTIONS = new Set(['registry', 'prefix', 'buckets']);
+const PREFIX = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+function fail(field: string, message: string): never {
+  throw new PresenceConfigurationError(field, `prometheusMetrics: ${message}`);
+}
+
+function checkRegistry(value: unknown): Registry<RegistryContentType> {
+  if (value === undefined) return new Registry();
+  const registry = value as Partial<Registry<RegistryContentType>> | null;
+  // Duck-typed, so a registry from another copy of prom-client still works.
+  if (typeof registry !== 'object' || registry === null || typeof registry.registerMetric !== 'function' || typeof registry.getSingleMetric !== 'function') {
+    fail('registry', 'registry must be a prom-client Registry (new Registry() from "prom-client"); leave it out to get a fresh one.');
+  }
+  return value as Registry<RegistryContentType>;
+}
+
+function checkPrefix(value: unknown): string {
+  if (value === undefined) return DEFAULT_PREFIX;
+  if (typeof value !== 'string' || (value !== '' && !PREFIX.test(value))) {
+    fail('prefix', `prefix must be letters, digits and underscores, not starting with a digit (e.g. "presence_"); got ${JSON.stringify(value)}.`);
+  }
+  return value;
+}
+
+function checkBuckets(value: unknown): readonly number[] {
+  if (value === undefined) return DEFAULT_DURATION_BUCKETS;
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_BUCKETS) {
+    fail('buckets', `buckets must be an array of 1 to ${MAX_BUCKETS} upper bounds in seconds, e.g. [0.001, 0.01, 0.1, 1]; got ${Array.isArray(value) ? `${value.length} bounds` : typeof value}.`);
+  }
+  value.forEach((bound: unknown, i) => {
+    if (typeof bound !== 'number' || !Number.isFinite(bound) || bound <= 0) {
+      fail('buckets', `buckets[${i}] must be a finite number of seconds above 0 (+Inf is always added); got ${String(bound)}.`);
+    }
+    if (i > 0 && bound <= (value[i - 1] as number)) {
+      fail('buckets', `buckets must be strictly increasing; buckets[${i}] = ${bound} follows ${String(value[i - 1])}.`);
+    }
+  });
+  return value as number[];
+}
+
+/**
+ * Prometheus metrics for a presence client: calls, their latency and outcome, HTTP attempts,
+ * retries, cache lookups, cache store health, inflight calls and the retry budget. It listens
+ * to the client's events only, so it works with any cache or retry plugin that reports them.
+ * Several clients may share one registry (one plugin each): their figures add up.
+ */
+export function prometheusMetrics(options: PrometheusMetricsOptions = {}): PrometheusMetricsPlugin {
+  if (typeof options !== 'object' || options === null) fail('options', 'pass an options object, e.g. prometheusMetrics({ registry }).');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) fail(key, `unknown option "${key}"; the options are ${[...KNOWN_OPTIONS].join(', ')}.`);
+  }
+  const registry = checkRegistry(options.registry);
+  const prefix = checkPrefix(options.prefix);
+  const buckets = checkBuckets(options.buckets);
+  // Registered now, so a name clash fails at construction rather than at the first call.
+  const set = MetricSet.open(registry, prefix, buckets);
+
+  return {
+    name: 'prometheusMetrics',
+    registry,
+    prefix,
+    apply(stack: Stack) {
+      const { events } = stack.context;
+      const cells = set.attach();
+      const { calls, durationSum, durationBuckets, inflight, httpRequests, retries, cacheLookups, cacheErrors, circuitOpen, statesDropped } = cells;
+      const bounds = Float64Array.from(set.buckets);
+      const boundCount = bounds.length;
+      const stride = boundCount + 1;
+      const outcomeCount = OUTCOMES.length;
+      const statusCount = STATUS_CLASSES.length;
+      const reasonCount = RETRY_REASONS.length;
+      const resultCount = CACHE_RESULTS.length;
+      const kindCount = CACHE_ERROR_KINDS.length;
+      const stores = set.stores;
+
+      // The listeners only add to preallocated slots: no allocation, no label hashing per call.
+      const unsubscribe = [
+        events.on('callStart', (e) => {
+          inflight[OPERATION_INDEX[e.operation] ?? OTHER_OPERATION]! += 1;
+        }),
+        events.on('callEnd', (e) => {
+          const operation = OPERATION_INDEX[e.operation] ?? OTHER_OPERATION;
+          inflight[operation]! -= 1;
+          const cell = operation * outcomeCount + (OUTCOME_INDEX[e.outcome] ?? OTHER_OUTCOME);
+          const seconds = e.durationMs >= 0 ? e.durationMs / 1000 : 0;
+          let bucket = 0;
+          while (bucket < boundCount && seconds > bounds[bucket]!) bucket++;
+          calls[cell]! += 1;
+          durationSum[cell]! += seconds;
+          durationBuckets[cell * stride + bucket]! += 1;
+        }),
+        events.on('attempt', (e) => {
+          httpRequests[(OPERATION_INDEX[e.operation] ?? OTHER_OPERATION) * statusCount + statusClassIndex(e.status)]! += 1;
+        }),
+        events.on('retry', (e) => {
+          retries[(OPERATION_INDEX[e.operation] ?? OTHER_OPERATION) * reasonCount + (RETRY_REASON_INDEX[e.reason] ?? OTHER_RETRY_REASON)]! += 1;
+        }),
+        events.on('retryBudget', (e) => {
+          if (Number.isFinite(e.tokens)) cells.retryBudgetTokens = e.tokens;
+        }),
+        events.on('cache', (e) => {
+          cacheLookups[(OPERATION_INDEX[e.operation] ?? OTHER_OPERATION) * resultCount + (CACHE_RESULT_INDEX[e.result] ?? OTHER_CACHE_RESULT)]! += 1;
+        }),
+        events.on('cacheError', (e) => {
+          cacheErrors[stores.indexOf(e.store) * kindCount]! += 1;
+        }),
+        events.on('cacheCorrupt', (e) => {
+          cacheErrors[stores.indexOf(e.store) * kindCount + 1]! += 1;
+        }),
+        events.on('circuit', (e) => {
+          circuitOpen[stores.indexOf(e.store)] = e.open ? 1 : 0;
+        }),
+        events.on('stateDropped', (e) => {
+          statesDropped[OPERATION_INDEX[e.operation] ?? OTHER_OPERATION]! += 1;
+        }),
+      ];
+
+      stack.onClose(() => {
+        for (const off of unsubscribe) off();
+        set.detach(cells);
+      });
+    },
+  };
+}
