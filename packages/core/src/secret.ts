@@ -1,3 +1,5 @@
+import { encodeString } from './encoding.js';
+
 const REDACTED = '[redacted]';
 
 /**
@@ -28,13 +30,14 @@ export class Secret {
   }
 }
 
-/** Replaces every occurrence of each secret in `text` (raw and percent-encoded) with `[redacted]`. */
+/** Replaces every occurrence of each secret in `text` (raw and both percent-encodings) with `[redacted]`. */
 export function scrubSecrets(text: string, secrets: readonly (Secret | string | undefined)[]): string {
   let out = text;
   for (const secret of secrets) {
     const value = secret instanceof Secret ? secret.reveal() : secret;
     if (!value) continue;
-    for (const form of new Set([value, encodeURIComponent(value)])) out = out.split(form).join(REDACTED);
+    // As typed, as a URL may carry it, and as the SDK encodes it on the wire (`!~*'()` too).
+    for (const form of new Set([value, encodeURIComponent(value), encodeString(value)])) out = out.split(form).join(REDACTED);
   }
   return out;
 }

@@ -26,7 +26,9 @@ export const commonParamsOptions: MiddlewareOptions = { name: 'commonParams', st
 export const parseResponse: Middleware = (next, { config }) => async (call) => {
   const result = await next(call);
   if (!result.response || 'output' in result) return result;
-  const body = readEnvelope(result.response, call.operation.name, [config.authKey, config.secretKey]);
+  // The signature is a secret too: a body that echoes the request must not carry it into an excerpt.
+  const signature = call.request?.query.find(([name]) => name === 'signature')?.[1];
+  const body = readEnvelope(result.response, call.operation.name, [config.authKey, config.secretKey, signature]);
   return { response: result.response, output: call.operation.parse(body, call.params, config) };
 };
 export const parseResponseOptions: MiddlewareOptions = { name: 'parseResponse', step: 'deserialize', priority: 0 };

@@ -1,0 +1,220 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import {
+  createPresence,
+  PresenceAbortError,
+  PresenceApiError,
+  PresenceNetworkError,
+  PresenceProtocolError,
+  PresenceTimeoutError,
+  type PresenceClient,
+  type PresenceEventMap,
+} from '@presence/core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { httpTransport, type HttpTransport, type HttpTransportOptions } from './http-transport.js';
+import { retry, type RetryOptions } from './retry.js';
+
+// A real loopback server whose behaviour each test sets: what nock cannot show (the pool, real sockets).
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+const HERE_NOW = JSON.stringify({ status: 200, message: 'OK', service: 'Presence', occupancy: 1, uuids: ['u1'] });
+const ok: Handler = (_req, res) => {
+  res.writeHead(200, { 'content-type': 'text/javascript; charset="UTF-8"' });
+  res.end(HERE_NOW);
+};
+
+let server: Server;
+let origin: string;
+let handler: Handler = ok;
+const sockets = new Set<Socket>();
+let connections = 0;
+let requests = 0;
+let timersBefore = 0;
+const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+beforeAll(async () => {
+  timersBefore = timers();
+  server = createServer((req, res) => {
+    requests++;
+    handler(req, res);
+  });
+  server.on('connection', (socket) => {
+    connections++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+const open: Array<{ client: PresenceClient; transport: HttpTransport }> = [];
+afterEach(async () => {
+  handler = ok;
+  connections = 0;
+  requests = 0;
+  for (const { client, transport } of open.splice(0)) {
+    await client.close();
+    // Closing the client closes the transport: its pool is empty afterwards.
+    expect(transport.closed).toBe(true);
+    expect(Object.keys(transport.agent.sockets)).toEqual([]);
+    expect(Object.keys(transport.agent.freeSockets)).toEqual([]);
+  }
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(sockets.size).toBe(0);
+  expect(timers()).toBeLessThanOrEqual(timersBefore);
+});
+
+function setup(options: { transport?: HttpTransportOptions; retry?: RetryOptions; timeoutMs?: number } = {}) {
+  const transport = httpTransport({ origin, ...options.transport });
+  const client = createPresence({
+    subscribeKey: 'sub',
+    userId: 'me',
+    transport,
+    plugins: [retry({ baseDelayMs: 1, maxDelayMs: 5, ...options.retry })],
+    timeoutMs: options.timeoutMs ?? 500,
+  });
+  open.push({ client, transport });
+  const attempts: PresenceEventMap['attempt'][] = [];
+  client.events.on('attempt', (e) => attempts.push(e));
+  return { client, transport, attempts };
+}
+
+/** Sockets the agent has lent out right now. */
+const inUse = (transport: HttpTransport) => Object.values(transport.agent.sockets).reduce((n, list) => n + (list?.length ?? 0), 0);
+const tick = () => new Promise((resolve) => setTimeout(resolve, 10));
+const hereNow = (client: PresenceClient, signal?: AbortSignal) => client.hereNow({ channels: ['lobby'] }, { signal });
+
+describe('keep-alive pool', () => {
+  it('reuses one connection for sequential calls', async () => {
+    const { client, transport } = setup();
+    for (let i = 0; i < 5; i++) await hereNow(client);
+    expect(requests).toBe(5);
+    expect(connections).toBe(1);
+    expect(inUse(transport)).toBe(0);
+    expect(Object.values(transport.agent.freeSockets).flat()).toHaveLength(1);
+  });
+
+  it('opens at most maxSockets connections', async () => {
+    const { client } = setup({ transport: { maxSockets: 2 } });
+    await Promise.all(Array.from({ length: 20 }, () => hereNow(client)));
+    expect(requests).toBe(20);
+    expect(connections).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('abort and deadline over real sockets', () => {
+  it('an abort during a request rejects at once, destroys the socket and leaves none in use', async () => {
+    const { client, transport } = setup({ timeoutMs: 5000 });
+    handler = () => {}; // never answers
+    const controller = new AbortController();
+    const pending = hereNow(client, controller.signal);
+    while (requests === 0) await tick();
+    expect(inUse(transport)).toBe(1);
+    const aborted = performance.now();
+    controller.abort();
+    await expect(pending).rejects.toBeInstanceOf(PresenceAbortError);
+    expect(performance.now() - aborted).toBeLessThan(50);
+    await tick();
+    expect(inUse(transport)).toBe(0);
+    expect(Object.values(transport.agent.freeSockets).flat()).toHaveLength(0);
+    expect(sockets.size).toBe(0); // the server saw the connection close
+  });
+
+  it('an abort during a backoff sleep rejects at once with no socket in use', async () => {
+    const { client, transport, attempts } = setup({ timeoutMs: 10_000, retry: { baseDelayMs: 5000, maxDelayMs: 5000, random: () => 0.99 } });
+    handler = (_req, res) => {
+      res.writeHead(503, { 'content-type': 'application/json' });
+      res.end('{"status":503,"error":1,"message":"Service Unavailable","service":"Presence"}');
+    };
+    const controller = new AbortController();
+    const pending = hereNow(client, controller.signal);
+    await new Promise((resolve) => client.events.on('retry', resolve));
+    expect(inUse(transport)).toBe(0);
+    const aborted = performance.now();
+    controller.abort();
+    await expect(pending).rejects.toBeInstanceOf(PresenceAbortError);
+    expect(performance.now() - aborted).toBeLessThan(50);
+    expect(attempts).toHaveLength(1);
+    expect(inUse(transport)).toBe(0);
+  });
+
+  it('the deadline covers a hung server: timeout within deadline + 50 ms, socket destroyed', async () => {
+    const { client, transport } = setup({ timeoutMs: 300 });
+    handler = () => {};
+    const started = performance.now();
+    await expect(hereNow(client)).rejects.toBeInstanceOf(PresenceTimeoutError);
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(350);
+    await tick();
+    expect(inUse(transport)).toBe(0);
+    expect(sockets.size).toBe(0);
+  });
+
+  it('a per-attempt timeout fails the attempt with ETIMEDOUT and the retry gets a fresh socket', async () => {
+    const { client, attempts } = setup({ timeoutMs: 1000, transport: { timeoutMs: 100 } });
+    let seen = 0;
+    handler = (req, res) => {
+      if (++seen === 1) return; // first attempt hangs
+      ok(req, res);
+    };
+    const result = await hereNow(client);
+    expect(result.totalOccupancy).toBe(1);
+    expect(attempts.map((a) => a.error?.code ?? a.status)).toEqual(['network_error', 200]);
+    expect((attempts[0]!.error as PresenceNetworkError).errno).toBe('ETIMEDOUT');
+    expect(connections).toBe(2);
+  });
+});
+
+describe('real socket faults', () => {
+  it('socket hang up (server drops the connection) is a retried network error', async () => {
+    const { client, attempts } = setup();
+    handler = (req) => req.socket.destroy();
+    const error = await hereNow(client).catch((e: unknown) => e);
+    expect(error).toMatchObject({ constructor: PresenceNetworkError, errno: 'ECONNRESET' });
+    expect(attempts).toHaveLength(3);
+  });
+
+  it('connection refused is a network error with ECONNREFUSED', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const transport = httpTransport({ origin: `http://127.0.0.1:${port}` });
+    const client = createPresence({ subscribeKey: 'sub', userId: 'me', transport, plugins: [retry({ baseDelayMs: 0, maxAttempts: 2 })], timeoutMs: 500 });
+    open.push({ client, transport });
+    await expect(hereNow(client)).rejects.toMatchObject({ constructor: PresenceNetworkError, errno: 'ECONNREFUSED' });
+  });
+
+  it('a truncated body is a protocol error and its socket is not reused', async () => {
+    const { client, attempts } = setup();
+    let seen = 0;
+    handler = (req, res) => {
+      if (++seen > 1) return ok(req, res);
+      res.writeHead(200, { 'content-type': 'text/javascript', 'content-length': '500' });
+      res.write('{"status": 200, "occupancy"');
+      setTimeout(() => res.socket?.destroy(), 5);
+    };
+    const error = await hereNow(client).catch((e: unknown) => e);
+    expect(error).toMatchObject({ constructor: PresenceProtocolError, status: 200, excerpt: '{"status": 200, "occupancy"' });
+    expect(attempts).toHaveLength(1);
+    expect((await hereNow(client)).totalOccupancy).toBe(1);
+    expect(connections).toBe(2);
+  });
+
+  it('an error body is read in full and its socket goes back to the pool', async () => {
+    const { client } = setup({ retry: { maxAttempts: 1 } });
+    handler = (_req, res) => {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end('{"message":"Forbidden","payload":{"channels":["lobby"]},"error":true,"service":"Access Manager","status":403}');
+    };
+    await expect(hereNow(client)).rejects.toMatchObject({ constructor: PresenceApiError, status: 403, channels: ['lobby'] });
+    handler = ok;
+    await hereNow(client);
+    expect(connections).toBe(1);
+  });
+});

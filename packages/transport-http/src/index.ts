@@ -1,0 +1,11 @@
+export {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_SOCKETS,
+  DEFAULT_ORIGIN,
+  httpTransport,
+  type HttpTransport,
+  type HttpTransportOptions,
+} from './http-transport.js';
+export { signing, signingMiddleware, signingOptions, signRequest, stringToSign, type SignatureInput, type SigningOptions } from './signing.js';
+export { retry, retryOptions, retryReasonOf, type RetryOptions, type RetryPlugin } from './retry.js';
+export { retryBudget, type RetryBudget, type RetryBudgetOptions } from './retry-budget.js';

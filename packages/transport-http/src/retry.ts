@@ -1,0 +1,141 @@
+import {
+  PresenceConfigurationError,
+  PresenceError,
+  sleep,
+  type Call,
+  type Middleware,
+  type MiddlewareOptions,
+  type Plugin,
+  type PresenceApiError,
+  type PresenceNetworkError,
+  type RetryReason,
+} from '@presence/core';
+import { retryBudget, type RetryBudget } from './retry-budget.js';
+
+export interface RetryOptions {
+  /** Attempts per call, the first included. Default 3; 1 turns retries off. */
+  maxAttempts?: number;
+  /** Backoff ceiling of the first retry; it doubles per attempt. Default 100 ms. */
+  baseDelayMs?: number;
+  /** Longest sleep between attempts, also the cap on a `Retry-After`. Default 20 000 ms. */
+  maxDelayMs?: number;
+  /** Token bucket that bounds retries. Default: a fresh `retryBudget()` for this plugin. */
+  budget?: RetryBudget;
+  /** Random source in [0, 1) for the jitter; default `Math.random`. For tests. */
+  random?: () => number;
+}
+
+export interface RetryPlugin extends Plugin {
+  readonly budget: RetryBudget;
+}
+
+/** Outermost in the finalize step, so every attempt passes through `commonParams` and `signing` again. */
+export const retryOptions: MiddlewareOptions = { name: 'retry', step: 'finalize', priority: 100 };
+
+const TIMEOUT_ERRNOS = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT']);
+
+/**
+ * Why an attempt's error is worth another try, or undefined when it is not: network errors and
+ * attempt timeouts, 429 and 5xx (a "false 200" with a 5xx status included). Never 4xx,
+ * validation, protocol or serialization errors.
+ */
+export function retryReasonOf(error: unknown): RetryReason | undefined {
+  if (!PresenceError.isInstance(error)) return undefined;
+  switch (error.code) {
+    case 'network_error':
+      return TIMEOUT_ERRNOS.has((error as PresenceNetworkError).errno ?? '') ? 'timeout' : 'network_error';
+    case 'timeout':
+      return 'timeout';
+    case 'api_error': {
+      const { status, retryable } = error as PresenceApiError;
+      if (!retryable) return undefined;
+      return status === 429 ? 'rate_limited' : 'server_error';
+    }
+    default:
+      return undefined;
+  }
+}
+
+function checkNumber(field: string, value: unknown, fallback: number, rule: { min: number; max: number; integer?: boolean }): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < rule.min || value > rule.max || (rule.integer && !Number.isInteger(value))) {
+    throw new PresenceConfigurationError(
+      `retry.${field}`,
+      `retry: ${field} must be ${rule.integer ? 'an integer' : 'a number'} from ${rule.min} to ${rule.max}; got ${String(value)}.`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Retries failed attempts with full-jitter exponential backoff, inside the call's one deadline.
+ *
+ * - The sleep before attempt n+1 is random(0, min(maxDelayMs, baseDelayMs · 2^(n-1))); a
+ *   `Retry-After` (429, 503) replaces it, capped at maxDelayMs.
+ * - No retry once the call is aborted, nor when the sleep would end at or after the call's
+ *   deadline: the call then fails at once with the last attempt's error (more useful than a
+ *   timeout that says nothing of the cause).
+ * - Each retry takes tokens from the budget; an empty budget fails the call with the last error.
+ * - Emits `retry` before each sleep, and `retryBudget` when tokens are taken or refunded and when a retry is refused.
+ */
+export function retry(options: RetryOptions = {}): RetryPlugin {
+  if (typeof options !== 'object' || options === null) {
+    throw new PresenceConfigurationError('retry', 'retry: pass an options object, e.g. retry({ maxAttempts: 3 }).');
+  }
+  const maxAttempts = checkNumber('maxAttempts', options.maxAttempts, 3, { min: 1, max: 100, integer: true });
+  const baseDelayMs = checkNumber('baseDelayMs', options.baseDelayMs, 100, { min: 0, max: 10 * 60_000 });
+  const maxDelayMs = checkNumber('maxDelayMs', options.maxDelayMs, Math.max(20_000, baseDelayMs), { min: baseDelayMs, max: 10 * 60_000 });
+  const budget = options.budget ?? retryBudget();
+  if (typeof budget !== 'object' || budget === null || typeof budget.acquire !== 'function' || typeof budget.refund !== 'function') {
+    throw new PresenceConfigurationError('retry.budget', 'retry: budget must be a RetryBudget made with retryBudget().');
+  }
+  const random = options.random ?? Math.random;
+  if (typeof random !== 'function') {
+    throw new PresenceConfigurationError('retry.random', `retry: random must be a function returning a number in [0, 1); got ${typeof random}.`);
+  }
+
+  const middleware: Middleware = (next, { events, logger }) => {
+    const tokensChanged = (): void => {
+      if (events.has('retryBudget')) events.emit('retryBudget', { tokens: budget.tokens });
+    };
+    return async (first: Call) => {
+      let call = first;
+      for (;;) {
+        try {
+          const result = await next(call);
+          if (call.attempt === 1 && budget.refund()) tokensChanged();
+          return result;
+        } catch (error) {
+          // The deadline or the caller ended the call: nothing to retry.
+          if (call.signal.aborted || call.attempt >= maxAttempts) throw error;
+          const reason = retryReasonOf(error);
+          if (reason === undefined) throw error;
+          const retryAfterMs = (error as Partial<PresenceApiError>).retryAfterMs;
+          const delayMs = typeof retryAfterMs === 'number'
+            ? Math.min(retryAfterMs, maxDelayMs)
+            : Math.floor(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (call.attempt - 1)));
+          if (Date.now() + delayMs >= call.deadline) throw error;
+          if (!budget.acquire(reason === 'timeout')) {
+            tokensChanged();
+            if (logger.enabled) logger.debug({ operation: call.operation.name, attempt: call.attempt, reason }, 'presence retry refused: retry budget empty');
+            throw error;
+          }
+          tokensChanged();
+          const attempt = call.attempt + 1;
+          if (events.has('retry')) events.emit('retry', { operation: call.operation.name, callId: call.id, attempt, reason, delayMs });
+          if (logger.enabled) logger.debug({ operation: call.operation.name, attempt, reason, delayMs }, 'presence retry');
+          await sleep(delayMs, call.signal);
+          call = { ...first, attempt };
+        }
+      }
+    };
+  };
+
+  return {
+    name: 'retry',
+    budget,
+    apply(stack) {
+      stack.add(middleware, retryOptions);
+    },
+  };
+}
