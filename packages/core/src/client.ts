@@ -99,7 +99,7 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
   let closed = false;
   async function send<I, P, O>(operation: Operation<I, P, O>, input: I, callOptions?: CallOptions): Promise<O> {
     const callId = ++callIds;
-    const started = performance.now();
+    const started = events.has('callEnd') ? performance.now() : 0;
     if (events.has('callStart')) events.emit('callStart', { operation: operation.name, callId });
     try {
       if (closed) throw new PresenceConfigurationError('client', `${operation.name}: the client is closed; create a new one.`);
@@ -111,8 +111,20 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
       }
       const params = operation.prepare(input, config as ResolvedConfig);
       const handler = stack.resolve(terminal);
-      const result = await withDeadline(operation.name, timeoutMs, callOptions?.signal, (signal, deadline) =>
-        handler({ id: callId, operation, params, config: config as ResolvedConfig, signal, deadline, timeoutMs, attempt: 1 }),
+      const result = await withDeadline(operation.name, timeoutMs, callOptions?.signal, (scope) =>
+        handler({
+          id: callId,
+          operation,
+          params,
+          config: config as ResolvedConfig,
+          // Made on first use: a call answered from a cache never pays for an AbortSignal.
+          get signal() {
+            return scope.signal;
+          },
+          deadline: scope.deadline,
+          timeoutMs,
+          attempt: 1,
+        }),
       );
       if (events.has('callEnd')) events.emit('callEnd', { operation: operation.name, callId, outcome: 'success', durationMs: performance.now() - started });
       return result.output as O;

@@ -2,6 +2,77 @@ import { PresenceAbortError } from './errors/abort-error.js';
 import { PresenceTimeoutError } from './errors/timeout-error.js';
 import type { OperationName } from './types.js';
 
+/** What a call's work sees of its deadline. */
+export interface DeadlineScope {
+  /** Fires on the caller's abort or at the deadline; its `reason` is the typed error. */
+  readonly signal: AbortSignal;
+  /** Epoch milliseconds. */
+  readonly deadline: number;
+}
+
+/**
+ * One call's deadline and cancellation. The AbortSignal is made only when something asks for it:
+ * creating one costs more than a whole cached call, and a cache hit never needs it.
+ */
+class Deadline<T> implements DeadlineScope {
+  readonly deadline: number;
+  #controller: AbortController | undefined;
+  #reason: Error | undefined;
+  #settled = false;
+  readonly #timer: ReturnType<typeof setTimeout>;
+  readonly #callerSignal: AbortSignal | undefined;
+  readonly #resolve: (value: T) => void;
+  readonly #reject: (reason: unknown) => void;
+  readonly #operation: OperationName;
+  readonly #timeoutMs: number;
+
+  constructor(operation: OperationName, timeoutMs: number, callerSignal: AbortSignal | undefined, resolve: (value: T) => void, reject: (reason: unknown) => void) {
+    this.#operation = operation;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#callerSignal = callerSignal;
+    this.#timeoutMs = timeoutMs;
+    this.deadline = Date.now() + timeoutMs;
+    // The error is made only if the deadline passes: building one (its stack) costs more than a cached call.
+    this.#timer = setTimeout(this.#onTimeout, timeoutMs);
+    callerSignal?.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#reason) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  readonly #onTimeout = (): void => this.#fail(new PresenceTimeoutError(this.#timeoutMs, { operation: this.#operation }));
+
+  readonly #onAbort = (): void => this.#fail(new PresenceAbortError({ operation: this.#operation, cause: this.#callerSignal?.reason }));
+
+  readonly #fail = (reason: Error): void => {
+    if (!this.#finish()) return;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+    this.#reject(reason);
+  };
+
+  #finish(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    this.#callerSignal?.removeEventListener('abort', this.#onAbort);
+    return true;
+  }
+
+  settle(outcome: Promise<T>): void {
+    outcome.then(
+      (value) => this.#finish() && this.#resolve(value),
+      (error: unknown) => this.#finish() && this.#reject(error),
+    );
+  }
+}
+
 /**
  * Runs `work` under one deadline and the caller's signal. Whichever fires first aborts the
  * signal handed to `work` (its reason is the typed error) and rejects at once, even if `work`
@@ -11,31 +82,18 @@ export function withDeadline<T>(
   operation: OperationName,
   timeoutMs: number,
   callerSignal: AbortSignal | undefined,
-  work: (signal: AbortSignal, deadline: number) => Promise<T>,
+  work: (scope: DeadlineScope) => Promise<T>,
 ): Promise<T> {
+  if (callerSignal?.aborted) return Promise.reject(new PresenceAbortError({ operation, cause: callerSignal.reason }));
   return new Promise<T>((resolve, reject) => {
-    const controller = new AbortController();
-    let settled = false;
-    const finish = (): boolean => {
-      if (settled) return false;
-      settled = true;
-      clearTimeout(timer);
-      callerSignal?.removeEventListener('abort', onAbort);
-      return true;
-    };
-    const fail = (reason: Error): void => {
-      if (!finish()) return;
-      controller.abort(reason);
-      reject(reason);
-    };
-    const onAbort = (): void => fail(new PresenceAbortError({ operation, cause: callerSignal?.reason }));
-    const timer = setTimeout(() => fail(new PresenceTimeoutError(timeoutMs, { operation })), timeoutMs);
-    if (callerSignal?.aborted) return onAbort();
-    callerSignal?.addEventListener('abort', onAbort, { once: true });
-    work(controller.signal, Date.now() + timeoutMs).then(
-      (value) => finish() && resolve(value),
-      (error: unknown) => finish() && reject(error),
-    );
+    const scope = new Deadline<T>(operation, timeoutMs, callerSignal, resolve, reject);
+    let outcome: Promise<T>;
+    try {
+      outcome = work(scope);
+    } catch (error) {
+      outcome = Promise.reject(error);
+    }
+    scope.settle(outcome);
   });
 }
 

@@ -46,6 +46,7 @@ export function checkNames(
   if (value === undefined) return [];
   if (!Array.isArray(value)) fail(operation, field, 'type', `${field} must be an array of names; got ${describeValue(value)}.`);
   const kind = field === 'channels' ? 'channel' : 'channel group';
+  if (value.length === 1) return [checkName(operation, `${field}[0]`, value[0], kind)];
   const seen = new Set<string>();
   value.forEach((name, index) => seen.add(checkName(operation, `${field}[${index}]`, name, kind)));
   return [...seen];

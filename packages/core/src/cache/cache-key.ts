@@ -17,12 +17,24 @@ export function authPartition(config: ResolvedConfig): string {
   return hash;
 }
 
-/** Origin and subscribe key: what every key and tag of one service is scoped by. */
-function scopeOf(config: ResolvedConfig): string {
-  return `${encodeString(config.origin)}|${encodeString(config.subscribeKey)}`;
+const scopes = new WeakMap<ResolvedConfig, { scope: string; prefix: string }>();
+
+/** Origin and subscribe key: what every key and tag of one service is scoped by (computed once per client). */
+function scopeOf(config: ResolvedConfig): { scope: string; prefix: string } {
+  let found = scopes.get(config);
+  if (!found) {
+    const scope = `${encodeString(config.origin)}|${encodeString(config.subscribeKey)}`;
+    found = { scope, prefix: `${scope}|${encodeString(config.serializer.id)}|auth=${authPartition(config)}` };
+    scopes.set(config, found);
+  }
+  return found;
 }
 
-const list = (names: readonly string[]): string => names.map(encodeString).join(',');
+// Most names need no encoding; skipping the regex replace for them keeps cache hits cheap.
+const PLAIN = /^[A-Za-z0-9_.-]*$/;
+const encodeName = (name: string): string => (PLAIN.test(name) ? name : encodeString(name));
+const list = (names: readonly string[]): string => (names.length === 1 ? encodeName(names[0]!) : names.map(encodeName).join(','));
+const sorted = (names: readonly string[]): readonly string[] => (names.length < 2 ? names : [...names].sort());
 
 /**
  * The canonical key of a cacheable call: the same question always gives the same key, whatever
@@ -32,20 +44,10 @@ const list = (names: readonly string[]): string => names.map(encodeString).join(
 export function cacheKeyOf(operation: AnyOperation, params: unknown, config: ResolvedConfig): string | undefined {
   const parts = operation.cacheKey?.(params);
   if (!parts) return undefined;
-  const flags = Object.keys(parts.flags)
-    .sort()
-    .map((name) => `${name}=${String(parts.flags[name])}`)
-    .join('&');
-  return [
-    'v1',
-    operation.name,
-    scopeOf(config),
-    encodeString(config.serializer.id),
-    `auth=${authPartition(config)}`,
-    `ch=${list([...parts.channels].sort())}`,
-    `cg=${list([...parts.channelGroups].sort())}`,
-    flags,
-  ].join('|');
+  // The descriptor lists its flags in a fixed order, so no sort is needed to make this canonical.
+  let flags = '';
+  for (const name in parts.flags) flags += `${flags ? '&' : ''}${name}=${String(parts.flags[name])}`;
+  return `v1|${operation.name}|${scopeOf(config).prefix}|ch=${list(sorted(parts.channels))}|cg=${list(sorted(parts.channelGroups))}|${flags}`;
 }
 
 /**
@@ -55,10 +57,10 @@ export function cacheKeyOf(operation: AnyOperation, params: unknown, config: Res
 export function cacheTagsOf(operation: AnyOperation, params: unknown, config: ResolvedConfig): string[] {
   const parts = operation.cacheKey?.(params);
   if (!parts) return [];
-  const scope = scopeOf(config);
+  const { scope } = scopeOf(config);
   const tags = [`${scope}|all`];
-  for (const name of parts.channels) tags.push(`${scope}|ch:${encodeString(name)}`);
-  for (const name of parts.channelGroups) tags.push(`${scope}|cg:${encodeString(name)}`);
+  for (const name of parts.channels) tags.push(`${scope}|ch:${encodeName(name)}`);
+  for (const name of parts.channelGroups) tags.push(`${scope}|cg:${encodeName(name)}`);
   if (parts.channelGroups.length) tags.push(`${scope}|groups`);
   if (!parts.channels.length && !parts.channelGroups.length) tags.push(`${scope}|global`);
   return tags;
@@ -69,7 +71,7 @@ export function cacheTagsOf(operation: AnyOperation, params: unknown, config: Re
  * may include that channel); a group write may touch any channel, so it drops the whole scope.
  */
 export function invalidationTagsOf(invalidation: Invalidation, config: ResolvedConfig): string[] {
-  const scope = scopeOf(config);
+  const { scope } = scopeOf(config);
   if (invalidation.channelGroups.length) return [`${scope}|all`];
-  return [...invalidation.channels.map((name) => `${scope}|ch:${encodeString(name)}`), `${scope}|groups`, `${scope}|global`];
+  return [...invalidation.channels.map((name) => `${scope}|ch:${encodeName(name)}`), `${scope}|groups`, `${scope}|global`];
 }

@@ -5,6 +5,8 @@ interface Entry<V> {
   readonly value: V;
   readonly expiresAt: number;
   readonly tags: readonly string[];
+  /** The write count when the entry was last moved to the recent end. */
+  stamp: number;
 }
 
 export interface MemoryStoreOptions {
@@ -28,6 +30,10 @@ export function createMemoryStore<V = unknown>(options: MemoryStoreOptions = {})
   // A Map iterates in insertion order: re-inserting on read makes its first key the least recently used.
   const entries = new Map<string, Entry<V>>();
   const byTag = new Map<string, Set<string>>();
+  // Approximate LRU: a read moves an entry to the recent end only once a quarter of the capacity
+  // has been written since its last move, so a hot key's hits cost a lookup, not a re-insert.
+  let writes = 0;
+  const refreshAfter = Math.max(1, Math.floor(maxEntries / 4));
 
   const drop = (key: string): boolean => {
     const entry = entries.get(key);
@@ -53,14 +59,17 @@ export function createMemoryStore<V = unknown>(options: MemoryStoreOptions = {})
         drop(key);
         return undefined;
       }
-      entries.delete(key);
-      entries.set(key, entry);
+      if (writes - entry.stamp >= refreshAfter) {
+        entries.delete(key);
+        entries.set(key, entry);
+        entry.stamp = ++writes;
+      }
       return entry.value;
     },
     set(key, value, { ttlMs, tags }: CacheSetOptions) {
       drop(key);
       if (!(ttlMs > 0)) return;
-      entries.set(key, { value, expiresAt: now() + ttlMs, tags });
+      entries.set(key, { value, expiresAt: now() + ttlMs, tags, stamp: ++writes });
       for (const tag of tags) {
         let keys = byTag.get(tag);
         if (!keys) byTag.set(tag, (keys = new Set()));

@@ -122,9 +122,10 @@ export const hereNow: Operation<HereNowInput, HereNowParams, HereNowResult<unkno
   },
 
   cacheKey(params) {
+    // Order does not matter here: cacheKeyOf sorts the names.
     return {
-      channels: [...params.channels].sort(),
-      channelGroups: [...params.channelGroups].sort(),
+      channels: params.channels,
+      channelGroups: params.channelGroups,
       flags: {
         state: params.includeState,
         uuids: params.includeUserIds,
