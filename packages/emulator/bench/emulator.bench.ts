@@ -6,7 +6,7 @@
 import { Agent, request } from 'node:http';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { createEmulator } from '../src/index.js';
+import { createEmulator } from '@presence/emulator';
 
 const USERS = 10_000;
 const CHANNELS = 1_000;

@@ -18,7 +18,7 @@ import { cpus, loadavg } from 'node:os';
 import { createPresence, memoryCache, type PresenceClient, type Plugin } from '@presence/core';
 import { createMemoryTransport } from '@presence/core/testing';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { DEFAULT_DURATION_BUCKETS, OPERATIONS, OUTCOMES, prometheusMetrics } from '../src/index.js';
+import { DEFAULT_DURATION_BUCKETS, OPERATIONS, OUTCOMES, prometheusMetrics } from '@presence/metrics-prometheus';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 11);
 const CALLS = Number(process.env.CALLS ?? 100_000);

@@ -3,7 +3,9 @@ import { createEmulator } from '@presence/emulator';
 
 const secretKey = process.env.BENCH_SECRET_KEY;
 const publishKey = process.env.BENCH_PUBLISH_KEY;
-const emulator = await createEmulator({ ...(secretKey ? { secretKey, publishKey } : {}) });
+// BENCH_LATENCY_MS adds server time to every answer, to compare the two sides where the network, not the client's CPU, sets the pace.
+const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 0);
+const emulator = await createEmulator({ ...(secretKey ? { secretKey, publishKey } : {}), ...(latencyMs > 0 ? { latencyMs } : {}) });
 process.send?.({ origin: emulator.origin });
 process.on('message', async (message) => {
   if (message === 'close') {

@@ -7,7 +7,7 @@ import http from 'node:http';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createPresence, hereNow, requestTarget, type PresenceRequest } from '@presence/core';
-import { httpTransport, retry } from '../src/index.js';
+import { httpTransport, retry } from '@presence/transport-http';
 
 const SECRET_KEY = 'bench-secret';
 const PUBLISH_KEY = 'pub-c-bench';
@@ -103,7 +103,7 @@ for (let i = 0; i < ROUNDS; i++) {
 
 const fmt = (n: number) => n.toFixed(0).padStart(7);
 const ratios = results.client.map((c, i) => c / results.raw[i]!);
-console.log(`hereNow, ${USERS} users with state, ${CONCURRENCY} in flight, ${REQUESTS} requests x ${ROUNDS} rounds, maxSockets ${MAX_SOCKETS}`);
+console.log(`hereNow, ${USERS} users with state, ${CONCURRENCY} in flight, ${REQUESTS} requests x ${ROUNDS} rounds, maxSockets ${MAX_SOCKETS}, server latency ${process.env.BENCH_LATENCY_MS ?? 0} ms`);
 console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${new Date().toISOString()}`);
 for (let i = 0; i < ROUNDS; i++) console.log(`round ${String(i + 1).padStart(2)}: client ${fmt(results.client[i]!)} req/s   raw ${fmt(results.raw[i]!)} req/s   ratio ${ratios[i]!.toFixed(3)}`);
 // The median of per-round ratios: each pair ran back to back, so slow drifts of a shared machine cancel out.
