@@ -1,0 +1,3 @@
+export { redisCache, type RedisCacheOptions, type RedisCachePlugin } from './redis-cache.js';
+export { createRedisStore, type RedisKeys, type RedisStore, type RedisStoreOptions } from './redis-store.js';
+export { RedisUnavailableError, type CircuitBreakerOptions, type RedisClient, type RedisFailureReason } from './command-guard.js';

@@ -1,0 +1,226 @@
+import { cacheKeyOf, createPresence, hereNow, memoryCache, PresenceApiError } from '@presence/core';
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cachedClient, countBy, eventually, hereNowTransport, sleep, type CachedClient } from '../test/helpers.js';
+import { connect, startRedisServer, type RedisServer } from '../test/redis-server.js';
+import { redisCache } from './redis-cache.js';
+
+let server: RedisServer;
+let redis: Redis;
+const open: CachedClient[] = [];
+const connections: Redis[] = [];
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  redis = await connect(server.port);
+});
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((c) => c.client.close()));
+  await redis.flushall();
+});
+
+afterAll(async () => {
+  for (const c of connections) c.disconnect();
+  redis?.disconnect();
+  await server?.stop();
+});
+
+/** A second "process": its own connection, plugin and L1. */
+async function peer(transport = hereNowTransport(), options: Parameters<typeof cachedClient>[2] = {}, clientOptions: Parameters<typeof cachedClient>[3] = {}) {
+  const connection = await connect(server.port);
+  connections.push(connection);
+  // A generous command deadline: these tests check cache behaviour, not deadlines, on a busy machine.
+  const made = cachedClient(connection, transport, { commandTimeoutMs: 1000, ...options }, clientOptions);
+  open.push(made);
+  return { ...made, transport };
+}
+
+describe('redisCache in one process', () => {
+  it('serves 1,000 concurrent identical hereNow calls with 1 upstream request', async () => {
+    const p = await peer(hereNowTransport({ delayMs: 30 }));
+    const results = await Promise.all(Array.from({ length: 1000 }, () => p.client.hereNow({ channels: ['lobby'] })));
+    expect(p.transport.requests).toHaveLength(1);
+    expect(new Set(results).size).toBe(1);
+    expect(results[0]!.channels[0]!.occupants.map((o) => o.userId)).toEqual(['alice', 'bob']);
+    expect(countBy(p.cacheResults())).toEqual({ miss: 1, coalesced: 999 });
+    expect(Object.isFrozen(results[0])).toBe(true);
+  });
+
+  it('answers from L1, then from L2 in another process, each without an upstream request', async () => {
+    const a = await peer();
+    const b = await peer();
+    await a.client.hereNow({ channels: ['lobby'] });
+    await a.client.hereNow({ channels: ['lobby'] });
+    await a.cache.flush();
+    const fromL2 = await b.client.hereNow({ channels: ['lobby'] });
+    await b.client.hereNow({ channels: ['lobby'] });
+    expect(a.transport.requests).toHaveLength(1);
+    expect(b.transport.requests).toHaveLength(0);
+    expect(a.cacheResults()).toEqual(['miss', 'hit_l1']);
+    expect(b.cacheResults()).toEqual(['hit_l2', 'hit_l1']);
+    expect(fromL2.channels[0]!.occupants.map((o) => o.userId)).toEqual(['alice', 'bob']);
+  });
+
+  it('coalesces across processes: the lock holder asks upstream, the other waits for its value', async () => {
+    const a = await peer(hereNowTransport({ delayMs: 150 }));
+    const b = await peer(hereNowTransport({ delayMs: 150 }));
+    const first = a.client.hereNow({ channels: ['lobby'] });
+    await sleep(40); // a holds the lock by now
+    const [ra, rb] = await Promise.all([first, b.client.hereNow({ channels: ['lobby'] })]);
+    expect(a.transport.requests.length + b.transport.requests.length).toBe(1);
+    expect(a.cacheResults()).toEqual(['miss']);
+    expect(b.cacheResults()).toEqual(['coalesced']);
+    expect(rb).toEqual(ra);
+  });
+
+  it('takes over at once when the lock holder fails upstream, and never caches the error', async () => {
+    const a = await peer(hereNowTransport({ delayMs: 100, status: () => 500 }));
+    const b = await peer(hereNowTransport({ delayMs: 10 }));
+    const failing = a.client.hereNow({ channels: ['lobby'] }).catch((e: unknown) => e);
+    await sleep(30);
+    const started = performance.now();
+    const ok = await b.client.hereNow({ channels: ['lobby'] });
+    expect(await failing).toBeInstanceOf(PresenceApiError);
+    expect(performance.now() - started).toBeLessThan(1000); // well before lock.waitMs (1500) ran out
+    expect(b.transport.requests).toHaveLength(1);
+    expect(ok.totalOccupancy).toBe(2);
+    // The failure is in neither level: a's next call goes upstream again.
+    await expect(a.client.hereNow({ channels: ['other'] })).rejects.toBeInstanceOf(PresenceApiError);
+    await a.cache.flush();
+    expect(a.transport.requests).toHaveLength(2);
+    const stored = await Promise.all((await redis.keys('presence:*:v')).map((k) => redis.get(k)));
+    expect(stored.every((v) => !v!.includes('Server error'))).toBe(true);
+  });
+
+  it('drops L1 copies in other processes over the bus; without the bus, the L1 TTL bounds staleness', async () => {
+    let occupants = ['alice'];
+    const upstream = hereNowTransport({ uuids: () => occupants });
+    const writer = await peer(upstream);
+    const listening = await peer(upstream, { ttlMs: 60_000 });
+    const deaf = await peer(upstream, { ttlMs: 60_000, subscriber: false, l1: { ttlMs: 300 } });
+    await writer.client.hereNow({ channels: ['lobby'] });
+    await writer.cache.flush();
+    await listening.client.hereNow({ channels: ['lobby'] });
+    await deaf.client.hereNow({ channels: ['lobby'] });
+    expect([listening.cacheResults(), deaf.cacheResults()]).toEqual([['hit_l2'], ['hit_l2']]);
+    await sleep(50); // the listener's subscription is up
+    occupants = ['alice', 'carol'];
+    await writer.client.setPresenceState({ channels: ['lobby'], state: { mood: 'new' } });
+    await eventually(async () => (await listening.client.hereNow({ channels: ['lobby'] })).totalOccupancy === 2, 100, 2);
+    // The deaf process keeps its L1 copy until that copy's TTL runs out, then reads the new answer.
+    expect((await deaf.client.hereNow({ channels: ['lobby'] })).totalOccupancy).toBe(1);
+    await eventually(async () => (await deaf.client.hereNow({ channels: ['lobby'] })).totalOccupancy === 2, 1000, 20);
+  });
+
+  it('spreads TTLs with jitter, and keeps entries ttl + staleWhileRevalidateMs in Redis', async () => {
+    const p = await peer(hereNowTransport(), { ttlMs: 10_000, jitter: 0.2, staleWhileRevalidateMs: 5000 });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => p.client.hereNow({ channels: [`ch-${i}`] })));
+    await p.cache.flush();
+    const ttls = await Promise.all((await redis.keys('presence:*:v')).map((k) => redis.pttl(k)));
+    expect(ttls).toHaveLength(20);
+    expect(new Set(ttls.map((t) => Math.round(t / 10))).size).toBeGreaterThan(5);
+    for (const t of ttls) {
+      expect(t).toBeGreaterThan(8000 + 5000 - 1000);
+      expect(t).toBeLessThanOrEqual(12_000 + 5000);
+    }
+  });
+
+  it('serves a stale entry while one background refresh runs', async () => {
+    let version = 0;
+    const transport = hereNowTransport({ delayMs: 50, uuids: () => [`user-${++version}`] });
+    const p = await peer(transport, { ttlMs: 100, jitter: 0, l1: false, staleWhileRevalidateMs: 5000 });
+    const first = await p.client.hereNow({ channels: ['lobby'] });
+    await p.cache.flush();
+    await sleep(150);
+    const stale = await Promise.all(Array.from({ length: 5 }, () => p.client.hereNow({ channels: ['lobby'] })));
+    expect(stale.every((r) => r.channels[0]!.occupants[0]!.userId === first.channels[0]!.occupants[0]!.userId)).toBe(true);
+    await p.cache.flush();
+    const fresh = await p.client.hereNow({ channels: ['lobby'] });
+    expect(fresh.channels[0]!.occupants[0]!.userId).toBe('user-2');
+    expect(transport.requests).toHaveLength(2);
+    expect(countBy(p.cacheResults())).toEqual({ miss: 1, stale: 1, coalesced: 4, hit_l2: 1 });
+  });
+
+  it('keeps two auth keys apart: 0 shared entries', async () => {
+    const a = await peer(hereNowTransport(), {}, { authKey: 'auth-key-one' });
+    const b = await peer(hereNowTransport(), {}, { authKey: 'auth-key-two' });
+    await a.client.hereNow({ channels: ['lobby'] });
+    await a.cache.flush();
+    await b.client.hereNow({ channels: ['lobby'] });
+    await b.cache.flush();
+    expect(b.transport.requests).toHaveLength(1);
+    expect(b.cacheResults()).toEqual(['miss']);
+    expect(await redis.keys('presence:*:v')).toHaveLength(2);
+    const keyA = a.cache.store.keysOf(cacheKeyOf(hereNow, hereNow.prepare({ channels: ['lobby'] }, a.client.config), a.client.config)!).value;
+    const keyB = b.cache.store.keysOf(cacheKeyOf(hereNow, hereNow.prepare({ channels: ['lobby'] }, b.client.config), b.client.config)!).value;
+    expect(keyA).not.toBe(keyB);
+  });
+
+  it('discards 1,000 planted corrupt values: 0 crashes, 0 served', async () => {
+    const p = await peer(hereNowTransport());
+    const config = p.client.config;
+    const garbage = (i: number): string => {
+      const good = (body: unknown, header = `pc1 ${Date.now()} 60000`): string => `${header}\n${typeof body === 'string' ? body : JSON.stringify(body)}`;
+      const kinds = [
+        'not an envelope at all',
+        good(singleBodyOf('mallory'), `pc2 ${Date.now()} 60000`), // another format version
+        good(singleBodyOf('mallory'), `pc1 now 60000`),
+        good(singleBodyOf('mallory'), `pc1 ${Date.now()} 0`),
+        good(singleBodyOf('mallory'), `pc1 ${Date.now()}`),
+        good(singleBodyOf('mallory'), `pc1 ${Date.now()} 60000 extra`),
+        good({ status: 403, error: true, message: 'Forbidden', uuids: ['mallory'] }), // an error body
+        good({ status: 200, occupancy: 'many', uuids: ['mallory'] }), // a bad shape
+        good('{"status":200,"occupancy":1,"uuids":["mallory"'), // truncated
+        JSON.stringify({ v: 1, at: Date.now(), ttl: 60_000, body: JSON.stringify(singleBodyOf('mallory')) }), // JSON, not the format
+        `pc1 ${Date.now()} 60000`, // no body
+        good('\u0000\uFFFF binary-ish mallory'),
+      ];
+      return kinds[i % kinds.length]!;
+    };
+    await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => {
+        const key = cacheKeyOf(hereNow, hereNow.prepare({ channels: [`ch-${i}`] }, config), config)!;
+        return redis.set(p.cache.store.keysOf(key).value, garbage(i), 'PX', 60_000);
+      }),
+    );
+    const results = await Promise.allSettled(Array.from({ length: 1000 }, (_, i) => p.client.hereNow({ channels: [`ch-${i}`] })));
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(0);
+    const served = results.map((r) => (r as PromiseFulfilledResult<unknown>).value);
+    expect(served.filter((r) => JSON.stringify(r).includes('mallory'))).toHaveLength(0);
+    expect(p.transport.requests).toHaveLength(1000);
+    expect(p.events.cacheCorrupt).toHaveLength(1000);
+    await p.cache.flush();
+    // Replaced by good values: a fresh process now reads them as hits.
+    const q = await peer(hereNowTransport());
+    await Promise.all(Array.from({ length: 50 }, (_, i) => q.client.hereNow({ channels: [`ch-${i}`] })));
+    expect(q.transport.requests).toHaveLength(0);
+    expect(q.events.cacheCorrupt).toBeUndefined();
+  });
+
+  it('cannot be stacked with another cache, and validates every option by name', () => {
+    const transport = hereNowTransport();
+    expect(() => createPresence({ subscribeKey: 's', userId: 'u', transport, plugins: [memoryCache(), redisCache({ redis })] })).toThrow(/already/);
+    const bad: Array<[Record<string, unknown>, RegExp]> = [
+      [{ ttlMs: 0 }, /redisCache\.ttlMs/],
+      [{ jitter: 1 }, /redisCache\.jitter/],
+      [{ prefix: '' }, /redisCache\.prefix/],
+      [{ l1: { ttlMs: -1 } }, /redisCache\.l1\.ttlMs/],
+      [{ l1: { maxEntries: 1.5 } }, /redisCache\.l1\.maxEntries/],
+      [{ lock: { waitMs: Number.NaN } }, /redisCache\.lock\.waitMs/],
+      [{ lock: { pollMs: 0 } }, /redisCache\.lock\.pollMs/],
+      [{ staleWhileRevalidateMs: -5 }, /redisCache\.staleWhileRevalidateMs/],
+      [{ commandTimeoutMs: '50' }, /redisCache\.commandTimeoutMs/],
+      [{ circuitBreaker: { resetMs: 0 } }, /redisCache\.circuitBreaker\.resetMs/],
+      [{ subscriber: {} }, /redisCache\.subscriber/],
+      [{ redis: undefined }, /redisCache\.redis/],
+    ];
+    for (const [options, field] of bad) {
+      expect(() => redisCache({ redis, ...options } as never), JSON.stringify(options)).toThrow(field);
+    }
+  });
+});
+
+function singleBodyOf(user: string): Record<string, unknown> {
+  return { status: 200, message: 'OK', occupancy: 1, uuids: [user], service: 'Presence' };
+}

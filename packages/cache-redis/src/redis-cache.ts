@@ -1,0 +1,431 @@
+import { randomUUID } from 'node:crypto';
+import {
+  cacheKeyOf,
+  cacheTagsOf,
+  createMemoryStore,
+  createSingleFlight,
+  deepFreeze,
+  invalidationTagsOf,
+  PresenceConfigurationError,
+  PresenceTimeoutError,
+  readEnvelope,
+  type CacheResult,
+  type Call,
+  type Handler,
+  type MemoryStore,
+  type Plugin,
+  type PresenceEventMap,
+  type PresenceEvents,
+  type ResolvedConfig,
+} from '@presence/core';
+import { createCommandGuard, type CircuitBreakerOptions, type RedisClient } from './command-guard.js';
+import { checkCircuitBreaker, checkFraction, checkInteger, checkNonNegative, checkObject, checkPositive, checkPrefix, checkRedisClient } from './options.js';
+import { hashOf, storeWithGuard, type RedisStore } from './redis-store.js';
+
+export interface RedisCacheOptions {
+  /** A connected ioredis `Redis` or `Cluster`, shared with the application; the cache never closes it. */
+  redis: RedisClient;
+  /** How long an answer is fresh in Redis. Default 3000 ms, PubNub's own here-now cache time. */
+  ttlMs?: number;
+  /** ± fraction applied to each entry's TTL, so entries written together do not expire together. Default 0.1; 0 turns it off. */
+  jitter?: number;
+  /** Prefix of every Redis key and channel. Default `presence:`. */
+  prefix?: string;
+  /** The in-process level in front of Redis; false turns it off. Default `{ ttlMs: 1000, maxEntries: 10_000 }`. */
+  l1?: { ttlMs?: number; maxEntries?: number } | false;
+  /**
+   * Fleet-wide single-flight: on a miss one process takes `SET NX PX ttlMs` and calls upstream;
+   * the others wait up to `waitMs` for its value, checking every `pollMs` (and at once when told
+   * over pub/sub). false: each process calls upstream on a miss. Default `{ ttlMs: 2000, waitMs: 1500, pollMs: 20 }`.
+   */
+  lock?: { ttlMs?: number; waitMs?: number; pollMs?: number } | false;
+  /** Keep answers this long past `ttlMs` and serve them (`stale`) while one background refresh runs. Default 0. */
+  staleWhileRevalidateMs?: number;
+  /** Deadline of each Redis command; past it the call goes upstream. Default 50 ms. */
+  commandTimeoutMs?: number;
+  /** Skips Redis for `resetMs` after `failureThreshold` consecutive failures. Default `{ failureThreshold: 5, resetMs: 5000 }`; false turns it off. */
+  circuitBreaker?: CircuitBreakerOptions | false;
+  /**
+   * Connection for the invalidation and fill channels. Default: `redis.duplicate()`, closed with
+   * the client. Pass your own to control it (it is then left open), or false to run without the
+   * bus (the L1 TTL then bounds staleness, and lock waiters rely on polling alone).
+   */
+  subscriber?: RedisClient | false;
+}
+
+export interface RedisCachePlugin extends Plugin {
+  /** The L2 store (Redis). */
+  readonly store: RedisStore;
+  /** The L1 store (this process), if enabled. Its tags are hashed, as on the bus. */
+  readonly l1: MemoryStore | undefined;
+  /** Resolves once the background work started so far (L2 writes, lock releases, refreshes) has settled. */
+  flush(): Promise<void>;
+}
+
+interface Filled {
+  readonly output: unknown;
+  readonly result: CacheResult;
+}
+
+interface Decoded {
+  readonly output: unknown;
+  readonly at: number;
+  readonly ttl: number;
+}
+
+/**
+ * L2 values: a one-line header (format and version, written-at epoch ms, fresh-for ms), then the
+ * upstream body exactly as received. Plain text, so the body is parsed once, by readEnvelope.
+ */
+const ENVELOPE_MAGIC = 'pc1 ';
+const HEADER = /^pc1 (\d{1,15}) (\d{1,12})$/;
+const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+const ignore = (): void => {};
+
+/**
+ * The here-now cache shared by a fleet through Redis: L1 in process → in-process single-flight →
+ * L2 in Redis → fleet-wide single-flight under a short Redis lock. Writes through the client drop
+ * the answers they make stale, in Redis and (over pub/sub) in every process's L1. Redis trouble
+ * never reaches a caller: each command has its own deadline and the call falls back to upstream.
+ */
+export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
+  const opts = checkObject('redisCache', options);
+  checkRedisClient('redisCache.redis', opts.redis);
+  const redis = opts.redis as RedisClient;
+  const ttlMs = checkPositive('redisCache.ttlMs', opts.ttlMs, 3000);
+  const jitter = checkFraction('redisCache.jitter', opts.jitter, 0.1);
+  const prefix = checkPrefix('redisCache.prefix', opts.prefix);
+  const swrMs = checkNonNegative('redisCache.staleWhileRevalidateMs', opts.staleWhileRevalidateMs, 0);
+  const commandTimeoutMs = checkPositive('redisCache.commandTimeoutMs', opts.commandTimeoutMs, 50);
+  const circuitBreaker = checkCircuitBreaker('redisCache.circuitBreaker', opts.circuitBreaker);
+  let l1Ttl = 0;
+  let l1: MemoryStore | undefined;
+  if (opts.l1 !== false) {
+    const l1Options = opts.l1 === undefined ? {} : checkObject('redisCache.l1', opts.l1);
+    l1Ttl = Math.min(checkPositive('redisCache.l1.ttlMs', l1Options.ttlMs, 1000), ttlMs);
+    l1 = createMemoryStore({ maxEntries: checkInteger('redisCache.l1.maxEntries', l1Options.maxEntries, 10_000) });
+  }
+  let lock: { ttlMs: number; waitMs: number; pollMs: number } | undefined;
+  if (opts.lock !== false) {
+    const lockOptions = opts.lock === undefined ? {} : checkObject('redisCache.lock', opts.lock);
+    lock = {
+      ttlMs: checkPositive('redisCache.lock.ttlMs', lockOptions.ttlMs, 2000),
+      waitMs: checkNonNegative('redisCache.lock.waitMs', lockOptions.waitMs, 1500),
+      pollMs: checkPositive('redisCache.lock.pollMs', lockOptions.pollMs, 20),
+    };
+  }
+  if (opts.subscriber !== undefined && opts.subscriber !== false) checkRedisClient('redisCache.subscriber', opts.subscriber);
+  const subscriberOption = opts.subscriber as RedisClient | false | undefined;
+
+  // Per plugin instance: every client the plugin is applied to shares L1, flights and the bus.
+  const sinks = new Set<PresenceEvents>();
+  const emitAll = <E extends 'cacheError' | 'circuit' | 'cacheCorrupt'>(event: E, payload: PresenceEventMap[E]): void => {
+    for (const events of sinks) events.emit(event, payload);
+  };
+  const guard = createCommandGuard({
+    redis,
+    commandTimeoutMs,
+    circuitBreaker,
+    onFailure: (reason) => emitAll('cacheError', { store: 'redis', reason }),
+    onCircuit: (open) => emitAll('circuit', { store: 'redis', open }),
+  });
+  const store = storeWithGuard(redis, guard, prefix);
+  const flights = createSingleFlight<Filled>();
+  const refreshing = new Set<string>();
+  const pending = new Set<Promise<unknown>>();
+  const fillWaiters = new Map<string, Set<() => void>>();
+  const instanceId = randomUUID();
+  const invalidateChannel = `${prefix}invalidate`;
+  const fillChannel = `${prefix}fill`;
+  let subscriber: RedisClient | undefined;
+  let clients = 0;
+
+  const background = (work: Promise<unknown>): void => {
+    const tracked = work.catch(ignore).finally(() => pending.delete(tracked));
+    pending.add(tracked);
+  };
+  const jittered = (): number => Math.max(1, Math.round(ttlMs * (1 + jitter * (2 * Math.random() - 1))));
+
+  const onMessage = (channel: string, message: string): void => {
+    if (channel === fillChannel) {
+      const wakers = fillWaiters.get(message);
+      if (wakers) for (const wake of [...wakers]) wake();
+      return;
+    }
+    if (channel !== invalidateChannel || !l1) return;
+    try {
+      const parsed = JSON.parse(message) as { from?: unknown; tags?: unknown };
+      if (parsed.from === instanceId || !Array.isArray(parsed.tags)) return;
+      l1.invalidate(parsed.tags.filter((t): t is string => typeof t === 'string'));
+    } catch {
+      // Not ours (another writer on the channel): ignore it.
+    }
+  };
+
+  function startBus(): void {
+    if (subscriberOption === false) return;
+    subscriber = subscriberOption ?? redis.duplicate();
+    // Connection errors of the bus only cost L1 freshness (bounded by its TTL); they never reach a caller.
+    subscriber.on('error', ignore);
+    subscriber.on('message', onMessage);
+    subscriber.subscribe(invalidateChannel, fillChannel).catch(ignore);
+  }
+
+  async function stopBus(): Promise<void> {
+    const sub = subscriber;
+    subscriber = undefined;
+    if (!sub) return;
+    sub.off('message', onMessage);
+    if (subscriberOption) {
+      await sub.unsubscribe(invalidateChannel, fillChannel).catch(ignore);
+      sub.off('error', ignore);
+    } else {
+      sub.disconnect();
+    }
+  }
+
+  const publish = (channel: string, message: string): Promise<unknown> => guard.run((r) => r.publish(channel, message));
+
+  /** Waits for a fill notice for `hash`, at most `ms`; rejects when the flight's signal aborts. */
+  function waitForNotice(hash: string, ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let wakers = fillWaiters.get(hash);
+      if (!wakers) fillWaiters.set(hash, (wakers = new Set()));
+      const set = wakers;
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        set.delete(wake);
+        if (set.size === 0 && fillWaiters.get(hash) === set) fillWaiters.delete(hash);
+      };
+      const wake = (): void => {
+        done();
+        resolve();
+      };
+      const onAbort = (): void => {
+        done();
+        reject(signal.reason);
+      };
+      const timer = setTimeout(wake, ms);
+      set.add(wake);
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Reads an L2 value back; undefined when it is not a well-formed envelope of a valid answer. */
+  function decode(raw: string, call: Call, config: ResolvedConfig): Decoded | undefined {
+    if (!raw.startsWith(ENVELOPE_MAGIC)) return undefined;
+    const newline = raw.indexOf('\n');
+    const header = newline > 0 ? HEADER.exec(raw.slice(0, newline)) : null;
+    if (!header) return undefined;
+    const at = Number(header[1]);
+    const ttl = Number(header[2]);
+    if (!(ttl > 0)) return undefined;
+    try {
+      // The same checks as a live response: an error body or a bad shape is never served.
+      const checked = readEnvelope({ status: 200, headers: JSON_HEADERS, body: raw.slice(newline + 1) }, call.operation.name);
+      return { output: deepFreeze(call.operation.parse(checked, call.params, config)), at, ttl };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Deleted before the call goes on, so no later read (this call's lock attempt included) meets it again. */
+  async function discard(key: string): Promise<void> {
+    emitAll('cacheCorrupt', { store: 'redis' });
+    await store.delete(key).catch(ignore);
+  }
+
+  /** L2 write, then the lock release and the fill notice: waiters look only after the value is there. */
+  async function writeL2(key: string, body: string, tags: () => readonly string[], token: string | undefined): Promise<void> {
+    const ttl = jittered();
+    const envelope = `${ENVELOPE_MAGIC}${Date.now()} ${ttl}\n${body}`;
+    try {
+      await store.set(key, envelope, { ttlMs: ttl + swrMs, tags: tags() });
+    } finally {
+      if (token !== undefined) await release(key, token);
+    }
+  }
+
+  async function release(key: string, token: string): Promise<void> {
+    await store.unlock(key, token).catch(ignore);
+    if (subscriber) await publish(fillChannel, hashOf(key)).catch(ignore);
+  }
+
+  const setL1 = (key: string, output: unknown, ms: number, tags: () => readonly string[]): void => {
+    if (l1 && ms > 0) l1.set(key, output, { ttlMs: Math.min(l1Ttl, ms), tags: tags().map(hashOf) });
+  };
+
+  /** One background refresh of a stale entry per key and process, under the fleet lock, with its own deadline. */
+  function refresh(next: Handler, call: Call, key: string, tags: () => readonly string[]): void {
+    if (refreshing.has(key)) return;
+    refreshing.add(key);
+    background(
+      (async () => {
+        const token = randomUUID();
+        if (lock && !(await store.lock(key, token, lock.ttlMs))) return;
+        const controller = new AbortController();
+        const timer = setTimeout(() => controller.abort(new PresenceTimeoutError(call.timeoutMs, { operation: call.operation.name })), call.timeoutMs);
+        try {
+          const { response, output } = await next({ ...call, signal: controller.signal, deadline: Date.now() + call.timeoutMs });
+          setL1(key, deepFreeze(output), ttlMs, tags);
+          if (response) await writeL2(key, response.body, tags, lock ? token : undefined);
+        } catch {
+          if (lock) await release(key, token);
+        } finally {
+          clearTimeout(timer);
+        }
+      })().finally(() => refreshing.delete(key)),
+    );
+  }
+
+  async function fill(next: Handler, call: Call, key: string, signal: AbortSignal, config: ResolvedConfig): Promise<Filled> {
+    // Tags are needed only to write: computed on first use, not on an L2 hit without L1.
+    let tagList: readonly string[] | undefined;
+    const tags = (): readonly string[] => (tagList ??= cacheTagsOf(call.operation, call.params, config));
+    // After one failed command this call leaves Redis alone: at most one deadline is added.
+    let redisOk = true;
+
+    const readL2 = async (): Promise<Decoded | undefined> => {
+      let raw: string | undefined;
+      try {
+        raw = await store.get(key);
+      } catch {
+        redisOk = false;
+        return undefined;
+      }
+      if (raw === undefined) return undefined;
+      const decoded = decode(raw, call, config);
+      if (!decoded) await discard(key);
+      return decoded;
+    };
+
+    const l2 = await readL2();
+    if (l2) {
+      const age = Date.now() - l2.at;
+      if (swrMs > 0 && age >= l2.ttl) {
+        refresh(next, call, key, tags);
+        return { output: l2.output, result: 'stale' };
+      }
+      setL1(key, l2.output, l2.ttl - age, tags);
+      return { output: l2.output, result: 'hit_l2' };
+    }
+
+    let token: string | undefined;
+    if (redisOk && lock) {
+      // Take the lock, unless the value landed meanwhile; without a lock, wait for the holder's
+      // value, or for the lock itself should the holder give up.
+      const candidate = randomUUID();
+      const hash = hashOf(key);
+      const until = Date.now() + lock.waitMs;
+      for (let first = true; ; first = false) {
+        const left = until - Date.now();
+        if (!first) {
+          if (left <= 0) break;
+          await waitForNotice(hash, Math.min(lock.pollMs, left), signal);
+        }
+        let reply;
+        try {
+          reply = await store.lockOrGet(key, candidate, lock.ttlMs);
+        } catch {
+          redisOk = false;
+          break;
+        }
+        if ('value' in reply) {
+          const value = decode(reply.value, call, config);
+          if (value) {
+            setL1(key, value.output, value.ttl - (Date.now() - value.at), tags);
+            return { output: value.output, result: 'coalesced' };
+          }
+          await discard(key);
+          continue;
+        }
+        if (reply.locked) {
+          token = candidate;
+          break;
+        }
+      }
+    }
+
+    let result;
+    try {
+      result = await next({ ...call, signal });
+    } catch (error) {
+      // Errors are never cached; let the next waiter take over at once.
+      if (token !== undefined) background(release(key, token));
+      throw error;
+    }
+    const output = deepFreeze(result.output);
+    setL1(key, output, ttlMs, tags);
+    if (redisOk && result.response) background(writeL2(key, result.response.body, tags, token));
+    else if (token !== undefined) background(release(key, token));
+    return { output, result: 'miss' };
+  }
+
+  async function invalidate(tags: readonly string[]): Promise<void> {
+    const hashes = tags.map(hashOf);
+    l1?.invalidate(hashes);
+    try {
+      await store.invalidate(tags);
+    } catch {
+      return; // Redis is away: the L2 TTL bounds staleness there, and the bus is likely down too.
+    }
+    if (subscriber) await publish(invalidateChannel, JSON.stringify({ from: instanceId, tags: hashes })).catch(ignore);
+  }
+
+  return {
+    name: 'redisCache',
+    store,
+    l1,
+    async flush() {
+      while (pending.size) await Promise.all([...pending]);
+    },
+    apply(stack) {
+      if (stack.has('cache')) {
+        throw new PresenceConfigurationError('plugins', 'redisCache: the stack already has a cache (memoryCache or redisCache); use one of them.');
+      }
+      const { events } = stack.context;
+      sinks.add(events);
+      if (clients++ === 0) startBus();
+      stack.onClose(async () => {
+        sinks.delete(events);
+        if (--clients > 0) return;
+        await this.flush();
+        await stopBus();
+      });
+      stack.add(
+        (next, { config }) =>
+          async (call) => {
+            const { operation } = call;
+            if (operation.kind === 'write') {
+              const result = await next(call);
+              const stale = operation.invalidates?.(call.params);
+              if (stale) await invalidate(invalidationTagsOf(stale, config));
+              return result;
+            }
+            const key = cacheKeyOf(operation, call.params, config);
+            if (key === undefined) return next(call);
+            if (l1) {
+              const cached = l1.get(key);
+              if (cached !== undefined) {
+                if (events.has('cache')) events.emit('cache', { operation: operation.name, result: 'hit_l1', store: 'redis' });
+                return { output: cached };
+              }
+            }
+            const { promise, leader } = flights.run(key, { signal: call.signal, timeoutMs: call.timeoutMs, operation: operation.name }, (signal) =>
+              fill(next, call, key, signal, config),
+            );
+            if (!leader) {
+              if (events.has('cache')) events.emit('cache', { operation: operation.name, result: 'coalesced', store: 'redis' });
+              return { output: (await promise).output };
+            }
+            const filled = await promise;
+            if (events.has('cache')) events.emit('cache', { operation: operation.name, result: filled.result, store: 'redis' });
+            return { output: filled.output };
+          },
+        { name: 'cache', step: 'initialize', priority: 100 },
+      );
+    },
+  };
+}
