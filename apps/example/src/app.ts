@@ -34,6 +34,20 @@ export interface AppOptions {
   simulatorTickMs?: number;
 }
 
+function ready(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (value: boolean): void => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(value);
+    };
+    const onReady = (): void => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    redis.once('ready', onReady);
+  });
+}
+
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -81,6 +95,9 @@ export async function startApp(config: AppConfig, options: AppOptions = {}): Pro
         const redis = new Redis(config.redisUrl, { lazyConnect: false, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
         redis.on('error', () => {}); // the cache reports Redis failures through its events and metrics
         cleanups.push(() => redis.quit().catch(() => redis.disconnect()));
+        // Start serving with the cache in place when Redis answers promptly; without it the cache
+        // steps aside (fail-open) until Redis is back, so a slow Redis never blocks start-up for long.
+        if (!(await ready(redis, 3000))) options.logger?.warn({ reason: 'redis_not_ready' }, 'Redis is not ready; serving from upstream until it is');
         cache = redisCache({ redis, ttlMs: config.cacheTtlMs });
       }
       const presence = createPresence<JsonValue>({

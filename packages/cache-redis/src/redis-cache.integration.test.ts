@@ -2,7 +2,7 @@ import { cacheKeyOf, createPresence, hereNow, memoryCache, PresenceApiError } fr
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cachedClient, countBy, eventually, hereNowTransport, sleep, type CachedClient } from '../test/helpers.js';
-import { connect, startRedisServer, type RedisServer } from '../test/redis-server.js';
+import { connect, startRedisServer, type RedisServer } from './testing.js';
 import { redisCache } from './redis-cache.js';
 
 let server: RedisServer;

@@ -3,7 +3,7 @@ import { createEmulator, type Emulator } from '@presence/emulator';
 import { httpTransport } from '@presence/transport-http';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { connect, startRedisServer, type RedisServer } from '../test/redis-server.js';
+import { connect, startRedisServer, type RedisServer } from './testing.js';
 import { redisCache } from './redis-cache.js';
 
 const AUTH_KEY = 'auth-SENTINEL-7f3a9c';

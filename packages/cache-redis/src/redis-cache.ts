@@ -162,13 +162,20 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
     }
   };
 
+  let subscribeOnReady: (() => void) | undefined;
   function startBus(): void {
     if (subscriberOption === false) return;
     subscriber = subscriberOption ?? redis.duplicate();
     // Connection errors of the bus only cost L1 freshness (bounded by its TTL); they never reach a caller.
     subscriber.on('error', ignore);
     subscriber.on('message', onMessage);
-    subscriber.subscribe(invalidateChannel, fillChannel).catch(ignore);
+    // Subscribe on every 'ready', not once: a client without an offline queue refuses commands
+    // until it is connected, and a reconnect must not leave the bus silent.
+    const sub = subscriber;
+    const subscribe = (): void => void sub.subscribe(invalidateChannel, fillChannel).catch(ignore);
+    subscribeOnReady = subscribe;
+    sub.on('ready', subscribe);
+    if (sub.status === 'ready' || sub.options?.enableOfflineQueue !== false) subscribe();
   }
 
   async function stopBus(): Promise<void> {
@@ -176,6 +183,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
     subscriber = undefined;
     if (!sub) return;
     sub.off('message', onMessage);
+    if (subscribeOnReady) sub.off('ready', subscribeOnReady);
     if (subscriberOption) {
       await sub.unsubscribe(invalidateChannel, fillChannel).catch(ignore);
       sub.off('error', ignore);

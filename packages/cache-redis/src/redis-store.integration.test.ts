@@ -1,7 +1,7 @@
 import { cacheStoreConformanceCases } from '@presence/core/testing';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, startRedisServer, type RedisServer } from '../test/redis-server.js';
+import { connect, startRedisServer, type RedisServer } from './testing.js';
 import { createRedisStore } from './redis-store.js';
 import { RedisUnavailableError } from './command-guard.js';
 

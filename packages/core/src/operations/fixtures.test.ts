@@ -173,3 +173,18 @@ describe('every recorded presence REST body parses', () => {
     });
   }
 });
+
+describe('get-state multi form', () => {
+  test('every requested channel gets an entry, in request order, even where the service has no state', async () => {
+    const transport = createMemoryTransport({
+      respond: () => ({ body: { status: 200, message: 'OK', payload: { channels: { b: { mood: 'ok' } } }, uuid: 'me', service: 'Presence' } }),
+    });
+    const presence = createPresence({ subscribeKey: 'demo', userId: 'me', transport });
+    const { state } = await presence.getPresenceState({ channels: ['a', 'b', 'c'] });
+    expect(state).toStrictEqual([
+      { channelName: 'a', state: undefined },
+      { channelName: 'b', state: { mood: 'ok' } },
+      { channelName: 'c', state: undefined },
+    ]);
+  });
+});

@@ -24,7 +24,7 @@ export interface GetStateInfo<S = JsonValue> {
 }
 
 export interface GetStateResult<S = JsonValue> {
-  /** Requested channels first, in request order, then group members by name. */
+  /** Every requested channel, in request order (state undefined where there is none), then group members by name. */
   readonly state: readonly GetStateInfo<S>[];
 }
 
@@ -64,6 +64,9 @@ export const getPresenceState: Operation<GetPresenceStateInput, GetPresenceState
     // there is no `channels` object and every key is a channel asked about.
     const unwrapped = !isObject(payload.channels) && Object.keys(payload).every((name) => params.channels.includes(name));
     const states = unwrapped ? payload : readObject('getPresenceState', payload.channels, 'payload.channels');
-    return { state: orderNames(params.channels, Object.keys(states)).map((name) => decode(name, states[name])) };
+    // The service leaves out channels where the user has no state; every channel asked about still gets an entry.
+    const names = orderNames(params.channels, Object.keys(states));
+    for (const [index, name] of params.channels.entries()) if (!(name in states)) names.splice(index, 0, name);
+    return { state: names.map((name) => decode(name, states[name])) };
   },
 };
