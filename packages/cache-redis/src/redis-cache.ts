@@ -4,6 +4,7 @@ import {
   cacheTagsOf,
   createMemoryStore,
   createSingleFlight,
+  type FlightScope,
   deepFreeze,
   invalidationTagsOf,
   PresenceConfigurationError,
@@ -288,7 +289,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
     );
   }
 
-  async function fill(next: Handler, call: Call, key: string, signal: AbortSignal, config: ResolvedConfig): Promise<Filled> {
+  async function fill(next: Handler, call: Call, key: string, flight: FlightScope, config: ResolvedConfig): Promise<Filled> {
     // Tags are needed only to write: computed on first use, not on an L2 hit without L1.
     let tagList: readonly string[] | undefined;
     const tags = (): readonly string[] => (tagList ??= cacheTagsOf(call.operation, call.params, config));
@@ -331,7 +332,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
         const left = until - Date.now();
         if (!first) {
           if (left <= 0) break;
-          await waitForNotice(hash, Math.min(lock.pollMs, left), signal);
+          await waitForNotice(hash, Math.min(lock.pollMs, left), flight.signal);
         }
         let reply;
         try {
@@ -358,7 +359,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
 
     let result;
     try {
-      result = await next({ ...call, signal });
+      result = await next({ ...call, signal: flight.signal });
     } catch (error) {
       // Errors are never cached; let the next waiter take over at once.
       if (token !== undefined) background(release(key, token));
@@ -421,8 +422,9 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
                 return { output: cached };
               }
             }
-            const { promise, leader } = flights.run(key, { signal: call.signal, timeoutMs: call.timeoutMs, operation: operation.name }, (signal) =>
-              fill(next, call, key, signal, config),
+            // The flight's signal is made only if it goes upstream or waits: an L2 hit never pays for one.
+            const { promise, leader } = flights.run(key, { timeoutMs: call.timeoutMs, operation: operation.name }, (flight) =>
+              fill(next, call, key, flight, config),
             );
             if (!leader) {
               if (events.has('cache')) events.emit('cache', { operation: operation.name, result: 'coalesced', store: 'redis' });

@@ -47,7 +47,20 @@ export interface RedisStore extends CacheStore<string> {
   unlock(key: string, token: string): Promise<boolean>;
 }
 
-export const hashOf = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 32);
+// Per process, and only a memo of a pure function: the same few keys are hashed on every call, so
+// recent ones are remembered (bounded, dropped wholesale when full).
+const recentHashes = new Map<string, string>();
+const MAX_RECENT_HASHES = 4096;
+
+export const hashOf = (text: string): string => {
+  let hash = recentHashes.get(text);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(text).digest('hex').slice(0, 32);
+    if (recentHashes.size >= MAX_RECENT_HASHES) recentHashes.clear();
+    recentHashes.set(text, hash);
+  }
+  return hash;
+};
 
 // A value and its tag list are written together, so an overwrite replaces the tags atomically.
 const SET_SCRIPT = `

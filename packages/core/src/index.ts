@@ -79,6 +79,6 @@ export { jsonValues } from './json-values.js';
 export type { CacheSetOptions, CacheStore } from './cache/cache-store.js';
 export { authPartition, cacheKeyOf, cacheTagsOf, invalidationTagsOf } from './cache/cache-key.js';
 export { createMemoryStore, type MemoryStore, type MemoryStoreOptions } from './cache/memory-store.js';
-export { createSingleFlight, type SingleFlight } from './cache/single-flight.js';
+export { createSingleFlight, type FlightScope, type SingleFlight } from './cache/single-flight.js';
 export { deepFreeze } from './cache/deep-freeze.js';
 export { memoryCache, type MemoryCacheOptions, type MemoryCachePlugin } from './cache/memory-cache.js';

@@ -1,9 +1,29 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The shared protocol folder: `../shared/protocol` beside the repo (as laid out for developers and CI). */
-export const PROTOCOL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/protocol');
+/**
+ * The shared protocol notes and recorded bodies: `shared/protocol` beside the repository (as laid
+ * out for developers and CI), found from the repository upwards; `PRESENCE_PROTOCOL_DIR` overrides it.
+ */
+function findProtocolDir(): string {
+  if (process.env.PRESENCE_PROTOCOL_DIR) return process.env.PRESENCE_PROTOCOL_DIR;
+  const tried: string[] = [];
+  let dir = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+  for (;;) {
+    const candidate = join(dir, 'shared', 'protocol');
+    tried.push(candidate);
+    if (existsSync(join(candidate, 'fixtures'))) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  const workplace = '/work/shared/protocol';
+  if (existsSync(join(workplace, 'fixtures'))) return workplace;
+  throw new Error(`The protocol fixtures were not found (tried ${[...tried, workplace].join(', ')}); set PRESENCE_PROTOCOL_DIR to the shared/protocol folder.`);
+}
+
+export const PROTOCOL_DIR = findProtocolDir();
 export const FIXTURES_DIR = join(PROTOCOL_DIR, 'fixtures');
 
 export interface Fixture {

@@ -49,17 +49,18 @@ export function memoryCache(options: MemoryCacheOptions = {}): MemoryCachePlugin
           if (key === undefined) return next(call);
           const cached = store.get(key);
           if (cached !== undefined) {
-            events.emit('cache', { operation: operation.name, result: 'hit_l1', store: 'memory' });
+            if (events.has('cache')) events.emit('cache', { operation: operation.name, result: 'hit_l1', store: 'memory' });
             return { output: cached };
           }
-          const { promise, leader } = flights.run(key, { signal: call.signal, timeoutMs: call.timeoutMs, operation: operation.name }, async (signal) => {
-            const { output } = await next({ ...call, signal });
+          const { promise, leader } = flights.run(key, { timeoutMs: call.timeoutMs, operation: operation.name }, async (flight) => {
+            // The upstream call runs under the flight's deadline, not this caller's: another caller may still want it.
+            const { output } = await next({ ...call, signal: flight.signal });
             const frozen = deepFreeze(output);
             // Only successful, parsed answers reach here: errors are never cached.
             store.set(key, frozen, { ttlMs, tags: cacheTagsOf(operation, call.params, config) });
             return { output: frozen };
           });
-          events.emit('cache', { operation: operation.name, result: leader ? 'miss' : 'coalesced', store: 'memory' });
+          if (events.has('cache')) events.emit('cache', { operation: operation.name, result: leader ? 'miss' : 'coalesced', store: 'memory' });
           return promise;
         },
         { name: 'cache', step: 'initialize', priority: 100 },
