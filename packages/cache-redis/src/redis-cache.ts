@@ -3,6 +3,7 @@ import {
   cacheKeyOf,
   cacheTagsOf,
   createMemoryStore,
+  cacheEvent,
   createSingleFlight,
   type FlightScope,
   deepFreeze,
@@ -418,7 +419,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
             if (l1) {
               const cached = l1.get(key);
               if (cached !== undefined) {
-                if (events.has('cache')) events.emit('cache', { operation: operation.name, result: 'hit_l1', store: 'redis' });
+                if (events.has('cache')) events.emit('cache', cacheEvent(operation.name, 'hit_l1', 'redis'));
                 return { output: cached };
               }
             }
@@ -427,11 +428,11 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
               fill(next, call, key, flight, config),
             );
             if (!leader) {
-              if (events.has('cache')) events.emit('cache', { operation: operation.name, result: 'coalesced', store: 'redis' });
+              if (events.has('cache')) events.emit('cache', cacheEvent(operation.name, 'coalesced', 'redis'));
               return { output: (await promise).output };
             }
             const filled = await promise;
-            if (events.has('cache')) events.emit('cache', { operation: operation.name, result: filled.result, store: 'redis' });
+            if (events.has('cache')) events.emit('cache', cacheEvent(operation.name, filled.result, 'redis'));
             return { output: filled.output };
           },
         { name: 'cache', step: 'initialize', priority: 100 },

@@ -1,6 +1,6 @@
 import { createBuilder, type Builder } from './builder.js';
 import { checkTimeout, resolveConfig, type PresenceOptions } from './config.js';
-import { withDeadline } from './deadline.js';
+import { withDeadline, type DeadlineScope } from './deadline.js';
 import { PresenceConfigurationError } from './errors/configuration-error.js';
 import { PresenceError } from './errors/presence-error.js';
 import { PresenceValidationError } from './errors/validation-error.js';
@@ -21,7 +21,7 @@ import { leave, type LeaveInput } from './operations/leave.js';
 import { setPresenceState, type SetPresenceStateInput, type SetStateResult } from './operations/set-presence-state.js';
 import { whereNow, type WhereNowInput, type WhereNowResult } from './operations/where-now.js';
 import { createStack } from './stack.js';
-import type { CallOptions, Handler, JsonValue, Operation, ResolvedConfig, Stack, StackContext } from './types.js';
+import type { AnyOperation, Call, CallOptions, Handler, JsonValue, Operation, OperationName, ResolvedConfig, Stack, StackContext } from './types.js';
 
 export interface PresenceClient<S = JsonValue> {
   /** Who is in these channels (or groups; neither means everywhere), how many, with what state. */
@@ -47,6 +47,41 @@ export interface PresenceClient<S = JsonValue> {
   close(): Promise<void>;
 }
 
+const SCOPE = Symbol('deadline scope');
+// A shared accessor: a call answered from a cache never pays for an AbortSignal, and a spread
+// (`{ ...call }`) still copies the signal as a value. (A getter in an object literal would cost
+// more than a whole cached call: V8 builds such objects in dictionary mode.)
+const LAZY_SIGNAL: PropertyDescriptor = {
+  get(this: { [SCOPE]: DeadlineScope }) {
+    return this[SCOPE].signal;
+  },
+  enumerable: true,
+};
+
+/** The call as it enters the stack. */
+class CallFrame implements Call {
+  readonly id: number;
+  readonly operation: AnyOperation;
+  readonly params: unknown;
+  readonly config: ResolvedConfig;
+  declare readonly signal: AbortSignal;
+  readonly deadline: number;
+  readonly timeoutMs: number;
+  readonly attempt = 1;
+  readonly [SCOPE]: DeadlineScope;
+
+  constructor(id: number, operation: AnyOperation, params: unknown, config: ResolvedConfig, scope: DeadlineScope, timeoutMs: number) {
+    this.id = id;
+    this.operation = operation;
+    this.params = params;
+    this.config = config;
+    this[SCOPE] = scope;
+    Object.defineProperty(this, 'signal', LAZY_SIGNAL);
+    this.deadline = scope.deadline;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
 function outcomeOf(error: unknown): Outcome {
   if (PresenceError.isInstance(error) && error.code !== 'configuration_error') return error.code;
   return 'protocol_error';
@@ -57,7 +92,8 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
   const events = createEvents();
   const config = resolveConfig(options, events);
   const logger = createSafeLogger(options.logger);
-  const context: StackContext = { config: config as ResolvedConfig, events, logger };
+  const inflight: Record<OperationName, number> = { hereNow: 0, whereNow: 0, getPresenceState: 0, setPresenceState: 0, heartbeat: 0, leave: 0 };
+  const context: StackContext = { config: config as ResolvedConfig, events, logger, inflight };
   const stack = createStack(context);
   const transport = options.transport;
 
@@ -101,6 +137,9 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
     const callId = ++callIds;
     const started = events.has('callEnd') ? performance.now() : 0;
     if (events.has('callStart')) events.emit('callStart', { operation: operation.name, callId });
+    // Custom operations may carry other names; only the six known ones are counted.
+    const counted = operation.name in inflight;
+    if (counted) inflight[operation.name]++;
     try {
       if (closed) throw new PresenceConfigurationError('client', `${operation.name}: the client is closed; create a new one.`);
       let timeoutMs = config.timeoutMs;
@@ -112,19 +151,7 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
       const params = operation.prepare(input, config as ResolvedConfig);
       const handler = stack.resolve(terminal);
       const result = await withDeadline(operation.name, timeoutMs, callOptions?.signal, (scope) =>
-        handler({
-          id: callId,
-          operation,
-          params,
-          config: config as ResolvedConfig,
-          // Made on first use: a call answered from a cache never pays for an AbortSignal.
-          get signal() {
-            return scope.signal;
-          },
-          deadline: scope.deadline,
-          timeoutMs,
-          attempt: 1,
-        }),
+        handler(new CallFrame(callId, operation, params, config as ResolvedConfig, scope, timeoutMs)),
       );
       if (events.has('callEnd')) events.emit('callEnd', { operation: operation.name, callId, outcome: 'success', durationMs: performance.now() - started });
       return result.output as O;
@@ -138,6 +165,8 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
         logger.debug({ operation: operation.name, outcome, code: PresenceError.isInstance(error) ? error.code : 'unknown', message: error instanceof Error ? error.message : undefined }, 'presence call failed');
       }
       throw error;
+    } finally {
+      if (counted) inflight[operation.name]--;
     }
   }
 

@@ -144,6 +144,11 @@ export interface StackContext {
   readonly config: ResolvedConfig;
   readonly events: PresenceEvents;
   readonly logger: SafeLogger;
+  /**
+   * Calls started and not yet settled, by operation, kept by the client. Read it when you need it
+   * (a metrics scrape, say) instead of counting `callStart` and `callEnd` events on the hot path.
+   */
+  readonly inflight: Readonly<Record<OperationName, number>>;
 }
 
 export type Middleware = (next: Handler, context: StackContext) => Handler;

@@ -29,8 +29,8 @@ export class Cells {
   /** store × kind. */
   readonly cacheErrors = new Float64Array(STORES * CACHE_ERROR_KINDS.length);
   readonly statesDropped = new Float64Array(OPS);
-  /** operation: calls started and not yet ended. */
-  readonly inflight = new Float64Array(OPS);
+  /** operation index → calls started and not yet ended, read from the client at scrape time. */
+  inflightOf: (operation: number) => number = () => 0;
   /** store: 1 open, 0 closed, NaN never reported. */
   readonly circuitOpen = new Float64Array(STORES).fill(Number.NaN);
   /** NaN until a retry budget reports. */

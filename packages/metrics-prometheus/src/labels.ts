@@ -26,11 +26,11 @@ export const MAX_STORES = 8;
 /** A store name is a plugin's constant (`memory`, `redis`), never user data; anything else is `other`. */
 const STORE_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/;
 
-/** Name → index lookups without a prototype, so `toString` or `__proto__` never match. */
-function indexOf<T extends string>(values: readonly T[]): Record<string, number> {
-  const index = Object.create(null) as Record<string, number>;
+/** Name → index lookups (a Map: no prototype keys such as `toString` can match, and lookups stay fast). */
+function indexOf<T extends string>(values: readonly T[]): ReadonlyMap<string, number> {
+  const index = new Map<string, number>();
   values.forEach((value, i) => {
-    if (value !== 'other') index[value] = i;
+    if (value !== 'other') index.set(value, i);
   });
   return index;
 }

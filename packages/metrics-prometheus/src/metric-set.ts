@@ -123,7 +123,7 @@ const DEFINITIONS: readonly Definition[] = [
       const out: Sample[] = [];
       for (let o = 0; o < OPERATIONS.length; o++) {
         let inflight = 0;
-        for (const cells of set.live) inflight += cells.inflight[o]!;
+        for (const cells of set.live) inflight += cells.inflightOf(o);
         let seen = inflight !== 0;
         for (let r = 0; r < OUTCOMES.length && !seen; r++) seen = calls[o * OUTCOMES.length + r]! > 0;
         if (seen) out.push({ labels: { operation: OPERATIONS[o]! }, value: inflight });

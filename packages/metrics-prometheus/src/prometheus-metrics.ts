@@ -1,10 +1,11 @@
-import { PresenceConfigurationError, type Plugin, type Stack } from '@presence/core';
+import { PresenceConfigurationError, type OperationName, type Plugin, type Stack } from '@presence/core';
 import { Registry, type RegistryContentType } from 'prom-client';
 import {
   CACHE_ERROR_KINDS,
   CACHE_RESULT_INDEX,
   CACHE_RESULTS,
   OPERATION_INDEX,
+  OPERATIONS,
   OTHER_CACHE_RESULT,
   OTHER_OPERATION,
   OTHER_OUTCOME,
@@ -110,7 +111,7 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
     apply(stack: Stack) {
       const { events } = stack.context;
       const cells = set.attach();
-      const { calls, durationSum, durationBuckets, inflight, httpRequests, retries, cacheLookups, cacheErrors, circuitOpen, statesDropped } = cells;
+      const { calls, durationSum, durationBuckets, httpRequests, retries, cacheLookups, cacheErrors, circuitOpen, statesDropped } = cells;
       const bounds = Float64Array.from(set.buckets);
       const boundCount = bounds.length;
       const stride = boundCount + 1;
@@ -121,15 +122,14 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
       const kindCount = CACHE_ERROR_KINDS.length;
       const stores = set.stores;
 
+      // Calls in flight are counted by the client itself; the gauge reads them at scrape time.
+      const { inflight } = stack.context;
+      cells.inflightOf = (operation) => inflight[OPERATIONS[operation] as OperationName] ?? 0;
       // The listeners only add to preallocated slots: no allocation, no label hashing per call.
       const unsubscribe = [
-        events.on('callStart', (e) => {
-          inflight[OPERATION_INDEX[e.operation] ?? OTHER_OPERATION]! += 1;
-        }),
         events.on('callEnd', (e) => {
-          const operation = OPERATION_INDEX[e.operation] ?? OTHER_OPERATION;
-          inflight[operation]! -= 1;
-          const cell = operation * outcomeCount + (OUTCOME_INDEX[e.outcome] ?? OTHER_OUTCOME);
+          const operation = OPERATION_INDEX.get(e.operation) ?? OTHER_OPERATION;
+          const cell = operation * outcomeCount + (OUTCOME_INDEX.get(e.outcome) ?? OTHER_OUTCOME);
           const seconds = e.durationMs >= 0 ? e.durationMs / 1000 : 0;
           let bucket = 0;
           while (bucket < boundCount && seconds > bounds[bucket]!) bucket++;
@@ -138,16 +138,16 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
           durationBuckets[cell * stride + bucket]! += 1;
         }),
         events.on('attempt', (e) => {
-          httpRequests[(OPERATION_INDEX[e.operation] ?? OTHER_OPERATION) * statusCount + statusClassIndex(e.status)]! += 1;
+          httpRequests[(OPERATION_INDEX.get(e.operation) ?? OTHER_OPERATION) * statusCount + statusClassIndex(e.status)]! += 1;
         }),
         events.on('retry', (e) => {
-          retries[(OPERATION_INDEX[e.operation] ?? OTHER_OPERATION) * reasonCount + (RETRY_REASON_INDEX[e.reason] ?? OTHER_RETRY_REASON)]! += 1;
+          retries[(OPERATION_INDEX.get(e.operation) ?? OTHER_OPERATION) * reasonCount + (RETRY_REASON_INDEX.get(e.reason) ?? OTHER_RETRY_REASON)]! += 1;
         }),
         events.on('retryBudget', (e) => {
           if (Number.isFinite(e.tokens)) cells.retryBudgetTokens = e.tokens;
         }),
         events.on('cache', (e) => {
-          cacheLookups[(OPERATION_INDEX[e.operation] ?? OTHER_OPERATION) * resultCount + (CACHE_RESULT_INDEX[e.result] ?? OTHER_CACHE_RESULT)]! += 1;
+          cacheLookups[(OPERATION_INDEX.get(e.operation) ?? OTHER_OPERATION) * resultCount + (CACHE_RESULT_INDEX.get(e.result) ?? OTHER_CACHE_RESULT)]! += 1;
         }),
         events.on('cacheError', (e) => {
           cacheErrors[stores.indexOf(e.store) * kindCount]! += 1;
@@ -159,7 +159,7 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
           circuitOpen[stores.indexOf(e.store)] = e.open ? 1 : 0;
         }),
         events.on('stateDropped', (e) => {
-          statesDropped[OPERATION_INDEX[e.operation] ?? OTHER_OPERATION]! += 1;
+          statesDropped[OPERATION_INDEX.get(e.operation) ?? OTHER_OPERATION]! += 1;
         }),
       ];
 

@@ -1,6 +1,7 @@
 import { PresenceConfigurationError } from '../errors/configuration-error.js';
 import type { Plugin } from '../types.js';
 import { cacheKeyOf, cacheTagsOf, invalidationTagsOf } from './cache-key.js';
+import { cacheEvent } from './cache-event.js';
 import { deepFreeze } from './deep-freeze.js';
 import { createMemoryStore, type MemoryStore } from './memory-store.js';
 import { createSingleFlight } from './single-flight.js';
@@ -49,7 +50,7 @@ export function memoryCache(options: MemoryCacheOptions = {}): MemoryCachePlugin
           if (key === undefined) return next(call);
           const cached = store.get(key);
           if (cached !== undefined) {
-            if (events.has('cache')) events.emit('cache', { operation: operation.name, result: 'hit_l1', store: 'memory' });
+            if (events.has('cache')) events.emit('cache', cacheEvent(operation.name, 'hit_l1', 'memory'));
             return { output: cached };
           }
           const { promise, leader } = flights.run(key, { timeoutMs: call.timeoutMs, operation: operation.name }, async (flight) => {
@@ -60,7 +61,7 @@ export function memoryCache(options: MemoryCacheOptions = {}): MemoryCachePlugin
             store.set(key, frozen, { ttlMs, tags: cacheTagsOf(operation, call.params, config) });
             return { output: frozen };
           });
-          if (events.has('cache')) events.emit('cache', { operation: operation.name, result: leader ? 'miss' : 'coalesced', store: 'memory' });
+          if (events.has('cache')) events.emit('cache', cacheEvent(operation.name, leader ? 'miss' : 'coalesced', 'memory'));
           return promise;
         },
         { name: 'cache', step: 'initialize', priority: 100 },
