@@ -278,7 +278,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
         const controller = new AbortController();
         const timer = setTimeout(() => controller.abort(new PresenceTimeoutError(call.timeoutMs, { operation: call.operation.name })), call.timeoutMs);
         try {
-          const { response, output } = await next({ ...call, signal: controller.signal, deadline: Date.now() + call.timeoutMs });
+          const { response, output } = await next({ ...call, signal: controller.signal, deadline: performance.now() + call.timeoutMs });
           setL1(key, deepFreeze(output), ttlMs, tags);
           if (response) await writeL2(key, response.body, tags, lock ? token : undefined);
         } catch {

@@ -99,6 +99,19 @@ describe('deadline and abort', () => {
     expect(transport.requests).toHaveLength(0);
   });
 
+  test('the deadline is a monotonic performance.now() reading, the same in the stack and at the transport', async () => {
+    const transport = createMemoryTransport();
+    let atTransport: number | undefined;
+    const send = transport.send.bind(transport);
+    transport.send = (request, context) => ((atTransport = context.deadline), send(request, context));
+    const presence = createPresence({ ...base(), transport, timeoutMs: 5000 });
+    const before = performance.now();
+    await presence.leave({ channels: ['a'] });
+    const after = performance.now();
+    expect(atTransport).toBeGreaterThanOrEqual(before + 5000);
+    expect(atTransport).toBeLessThanOrEqual(after + 5000);
+  });
+
   test('a finished call leaves no timer behind', async () => {
     const presence = createPresence({ ...base(), timeoutMs: 60_000 });
     const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;

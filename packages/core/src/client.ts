@@ -135,7 +135,8 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
   let closed = false;
   async function send<I, P, O>(operation: Operation<I, P, O>, input: I, callOptions?: CallOptions): Promise<O> {
     const callId = ++callIds;
-    const started = events.has('callEnd') ? performance.now() : 0;
+    // One clock reading serves the deadline and the call's duration.
+    const started = performance.now();
     if (events.has('callStart')) events.emit('callStart', { operation: operation.name, callId });
     // Custom operations may carry other names; only the six known ones are counted.
     const counted = operation.name in inflight;
@@ -150,8 +151,12 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
       }
       const params = operation.prepare(input, config as ResolvedConfig);
       const handler = stack.resolve(terminal);
-      const result = await withDeadline(operation.name, timeoutMs, callOptions?.signal, (scope) =>
-        handler(new CallFrame(callId, operation, params, config as ResolvedConfig, scope, timeoutMs)),
+      const result = await withDeadline(
+        operation.name,
+        timeoutMs,
+        callOptions?.signal,
+        (scope) => handler(new CallFrame(callId, operation, params, config as ResolvedConfig, scope, timeoutMs)),
+        started,
       );
       if (events.has('callEnd')) events.emit('callEnd', { operation: operation.name, callId, outcome: 'success', durationMs: performance.now() - started });
       return result.output as O;

@@ -6,7 +6,7 @@ import type { OperationName } from './types.js';
 export interface DeadlineScope {
   /** Fires on the caller's abort or at the deadline; its `reason` is the typed error. */
   readonly signal: AbortSignal;
-  /** Epoch milliseconds. */
+  /** A `performance.now()` reading: monotonic, immune to wall-clock steps. */
   readonly deadline: number;
 }
 
@@ -26,13 +26,13 @@ class Deadline<T> implements DeadlineScope {
   readonly #operation: OperationName;
   readonly #timeoutMs: number;
 
-  constructor(operation: OperationName, timeoutMs: number, callerSignal: AbortSignal | undefined, resolve: (value: T) => void, reject: (reason: unknown) => void) {
+  constructor(operation: OperationName, timeoutMs: number, startedAt: number, callerSignal: AbortSignal | undefined, resolve: (value: T) => void, reject: (reason: unknown) => void) {
     this.#operation = operation;
     this.#resolve = resolve;
     this.#reject = reject;
     this.#callerSignal = callerSignal;
     this.#timeoutMs = timeoutMs;
-    this.deadline = Date.now() + timeoutMs;
+    this.deadline = startedAt + timeoutMs;
     // The error is made only if the deadline passes: building one (its stack) costs more than a cached call.
     this.#timer = setTimeout(this.#onTimeout, timeoutMs);
     callerSignal?.addEventListener('abort', this.#onAbort, { once: true });
@@ -83,10 +83,12 @@ export function withDeadline<T>(
   timeoutMs: number,
   callerSignal: AbortSignal | undefined,
   work: (scope: DeadlineScope) => Promise<T>,
+  /** When the call started, as a `performance.now()` reading (the caller may have it already). */
+  startedAt: number = performance.now(),
 ): Promise<T> {
   if (callerSignal?.aborted) return Promise.reject(new PresenceAbortError({ operation, cause: callerSignal.reason }));
   return new Promise<T>((resolve, reject) => {
-    const scope = new Deadline<T>(operation, timeoutMs, callerSignal, resolve, reject);
+    const scope = new Deadline<T>(operation, timeoutMs, startedAt, callerSignal, resolve, reject);
     let outcome: Promise<T>;
     try {
       outcome = work(scope);

@@ -29,7 +29,10 @@ export interface PresenceResponse {
 export interface TransportContext {
   /** Fires on the caller's abort or the call's deadline; its `reason` is the typed error to throw. */
   readonly signal: AbortSignal;
-  /** Epoch milliseconds by which the whole call must settle. */
+  /**
+   * When the whole call must have settled, as a `performance.now()` reading: a monotonic clock, so
+   * a step of the wall clock never shortens or stretches a call. Compare with `performance.now()`.
+   */
   readonly deadline: number;
   /** 1 for the first try, 2 for the first retry, … */
   readonly attempt: number;
@@ -125,6 +128,7 @@ export interface Call {
   readonly config: ResolvedConfig;
   /** Fires on the caller's abort or at the deadline; `reason` is a PresenceAbortError or PresenceTimeoutError. */
   readonly signal: AbortSignal;
+  /** A `performance.now()` reading (monotonic), like `TransportContext.deadline`. */
   readonly deadline: number;
   readonly timeoutMs: number;
   readonly attempt: number;

@@ -318,7 +318,7 @@ describe('secret hygiene', () => {
 
 describe('responses', () => {
   const request: PresenceRequest = { operation: 'hereNow', path: PATH, query: [['uuid', 'me']] };
-  const context = () => ({ signal: new AbortController().signal, deadline: Date.now() + 2000, attempt: 1 });
+  const context = () => ({ signal: new AbortController().signal, deadline: performance.now() + 2000, attempt: 1 });
   const direct = (options: HttpTransportOptions = {}) => {
     const transport = httpTransport({ origin: ORIGIN, ...options });
     transports.push(transport);

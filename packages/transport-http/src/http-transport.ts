@@ -331,7 +331,7 @@ export function httpTransport(options: HttpTransportOptions = {}): HttpTransport
       req.on('error', onRequestError);
       req.on('response', onResponse);
       signal.addEventListener('abort', exchange, { once: true });
-      if (attemptTimeoutMs !== undefined && context.deadline - Date.now() > attemptTimeoutMs) {
+      if (attemptTimeoutMs !== undefined && context.deadline - performance.now() > attemptTimeoutMs) {
         exchange.timer = setTimeout(onAttemptTimeout, attemptTimeoutMs, exchange, attemptTimeoutMs);
       }
       req.end();

@@ -114,7 +114,7 @@ export function retry(options: RetryOptions = {}): RetryPlugin {
           const delayMs = typeof retryAfterMs === 'number'
             ? Math.min(retryAfterMs, maxDelayMs)
             : Math.floor(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (call.attempt - 1)));
-          if (Date.now() + delayMs >= call.deadline) throw error;
+          if (performance.now() + delayMs >= call.deadline) throw error;
           if (!budget.acquire(reason === 'timeout')) {
             tokensChanged();
             if (logger.enabled) logger.debug({ operation: call.operation.name, attempt: call.attempt, reason }, 'presence retry refused: retry budget empty');

@@ -30,7 +30,7 @@ class Flight implements FlightScope {
     readonly timeoutMs: number,
     readonly operation: OperationName,
   ) {
-    this.#deadline = Date.now() + timeoutMs;
+    this.#deadline = performance.now() + timeoutMs;
   }
 
   get signal(): AbortSignal {
@@ -38,7 +38,7 @@ class Flight implements FlightScope {
       const controller = new AbortController();
       this.#controller = controller;
       const abort = (): void => controller.abort(new PresenceTimeoutError(this.timeoutMs, { operation: this.operation }));
-      const left = this.#deadline - Date.now();
+      const left = this.#deadline - performance.now();
       if (left <= 0) abort();
       else this.#timer = setTimeout(abort, left);
     }
