@@ -4,6 +4,7 @@ import {
   cacheTagsOf,
   createMemoryStore,
   cacheEvent,
+  cacheEvents,
   createSingleFlight,
   type FlightScope,
   deepFreeze,
@@ -133,6 +134,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
   });
   const store = storeWithGuard(redis, guard, prefix);
   const flights = createSingleFlight<Filled>();
+  const payloads = cacheEvents('redis');
   const refreshing = new Set<string>();
   const pending = new Set<Promise<unknown>>();
   const fillWaiters = new Map<string, Set<() => void>>();
@@ -419,7 +421,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
             if (l1) {
               const cached = l1.get(key);
               if (cached !== undefined) {
-                if (events.has('cache')) events.emit('cache', cacheEvent(operation.name, 'hit_l1', 'redis'));
+                if (events.has('cache')) events.emit('cache', payloads.hit_l1[operation.name] ?? cacheEvent(operation.name, 'hit_l1', 'redis'));
                 return { output: cached };
               }
             }
@@ -428,11 +430,11 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
               fill(next, call, key, flight, config),
             );
             if (!leader) {
-              if (events.has('cache')) events.emit('cache', cacheEvent(operation.name, 'coalesced', 'redis'));
+              if (events.has('cache')) events.emit('cache', payloads.coalesced[operation.name] ?? cacheEvent(operation.name, 'coalesced', 'redis'));
               return { output: (await promise).output };
             }
             const filled = await promise;
-            if (events.has('cache')) events.emit('cache', cacheEvent(operation.name, filled.result, 'redis'));
+            if (events.has('cache')) events.emit('cache', payloads[filled.result][operation.name] ?? cacheEvent(operation.name, filled.result, 'redis'));
             return { output: filled.output };
           },
         { name: 'cache', step: 'initialize', priority: 100 },

@@ -2,18 +2,34 @@ import type { CacheResult, PresenceEventMap } from '../events.js';
 import type { OperationName } from '../types.js';
 
 type Payload = PresenceEventMap['cache'];
+const RESULTS: readonly CacheResult[] = ['hit_l1', 'hit_l2', 'miss', 'coalesced', 'stale'];
 
-// Per process, and only frozen constants: the few possible payloads, built once, so reporting a
-// cache decision allocates nothing on the hot path.
-const payloads = new Map<string, Map<string, Map<string, Payload>>>();
+/** Frozen `cache` payloads of one store, by result and operation name. */
+export type CacheEventTable = Readonly<Record<CacheResult, Readonly<Record<string, Payload>>>>;
 
-/** The `cache` event payload for a store, an operation and a result: the same frozen object every time. */
+// Per process, and only frozen constants: the possible payloads, built once, so reporting a cache
+// decision allocates nothing and looks up two small objects.
+const tables = new Map<string, Record<CacheResult, Record<string, Payload>>>();
+
+function tableOf(store: string): Record<CacheResult, Record<string, Payload>> {
+  let table = tables.get(store);
+  if (!table) {
+    table = Object.fromEntries(RESULTS.map((result) => [result, {}])) as Record<CacheResult, Record<string, Payload>>;
+    tables.set(store, table);
+  }
+  return table;
+}
+
+/** The `cache` event payload for an operation, a result and a store: the same frozen object every time. */
 export function cacheEvent(operation: OperationName, result: CacheResult, store: string): Payload {
-  let byOperation = payloads.get(store);
-  if (!byOperation) payloads.set(store, (byOperation = new Map()));
-  let byResult = byOperation.get(operation);
-  if (!byResult) byOperation.set(operation, (byResult = new Map()));
-  let payload = byResult.get(result);
-  if (!payload) byResult.set(result, (payload = Object.freeze({ operation, result, store })));
-  return payload;
+  const byOperation = tableOf(store)[result];
+  return (byOperation[operation] ??= Object.freeze({ operation, result, store }));
+}
+
+/** A store's table, filled for the six operations up front; look up `table[result][operation] ?? cacheEvent(...)`. */
+export function cacheEvents(store: string): CacheEventTable {
+  const table = tableOf(store);
+  const operations: OperationName[] = ['hereNow', 'whereNow', 'getPresenceState', 'setPresenceState', 'heartbeat', 'leave'];
+  for (const result of RESULTS) for (const operation of operations) cacheEvent(operation, result, store);
+  return table;
 }

@@ -24,7 +24,10 @@ function scopeOf(config: ResolvedConfig): { scope: string; prefix: string } {
   let found = scopes.get(config);
   if (!found) {
     const scope = `${encodeString(config.origin)}|${encodeString(config.subscribeKey)}`;
-    found = { scope, prefix: `${scope}|${encodeString(config.serializer.id)}|auth=${authPartition(config)}` };
+    // Keys carry a short digest of the scope, the serializer and the auth partition rather than the
+    // text itself: a cache hit hashes the whole key string, so every character costs.
+    const digest = createHash('sha256').update(`${scope}|${encodeString(config.serializer.id)}|${authPartition(config)}`).digest('base64url').slice(0, 16);
+    found = { scope, prefix: digest };
     scopes.set(config, found);
   }
   return found;
@@ -39,15 +42,17 @@ const sorted = (names: readonly string[]): readonly string[] => (names.length < 
 /**
  * The canonical key of a cacheable call: the same question always gives the same key, whatever
  * the order of channels and groups, and any difference in the answer's inputs gives another key.
- * Names are percent-encoded, so `|`, `,` and `=` inside them cannot make two questions collide.
+ * Names are percent-encoded, so `|` and `,` inside them cannot make two questions collide. Layout:
+ * `operation|scope digest|channels|groups|flag values` (the digest covers origin, subscribe key,
+ * serializer and auth partition).
  */
 export function cacheKeyOf(operation: AnyOperation, params: unknown, config: ResolvedConfig): string | undefined {
   const parts = operation.cacheKey?.(params);
   if (!parts) return undefined;
-  // The descriptor lists its flags in a fixed order, so no sort is needed to make this canonical.
+  // The descriptor lists its flags in a fixed order, so their values alone are canonical.
   let flags = '';
-  for (const name in parts.flags) flags += `${flags ? '&' : ''}${name}=${String(parts.flags[name])}`;
-  return `v1|${operation.name}|${scopeOf(config).prefix}|ch=${list(sorted(parts.channels))}|cg=${list(sorted(parts.channelGroups))}|${flags}`;
+  for (const name in parts.flags) flags += `${flags ? ',' : ''}${String(parts.flags[name])}`;
+  return `${operation.name}|${scopeOf(config).prefix}|${list(sorted(parts.channels))}|${list(sorted(parts.channelGroups))}|${flags}`;
 }
 
 /**

@@ -200,6 +200,9 @@ describe('canonical cache keys', () => {
     ];
     expect(new Set([base, ...variants]).size).toBe(7);
     expect(variants.join()).not.toContain('SENTINEL');
-    expect(base).toContain('https%3A%2F%2Fps.pndsn.com|sub|json-values|auth=none');
+    expect(base).toMatch(/^hereNow\|[\w-]{16}\|a\|\|false,true,1000,0$/);
+    const otherOrigin = createPresence({ subscribeKey: 'sub', userId: 'me', transport: createMemoryTransport({ origin: 'https://other.example' }) }).config as ResolvedConfig;
+    const otherKey = createPresence({ subscribeKey: 'sub2', userId: 'me', transport: createMemoryTransport({ origin: 'https://ps.pndsn.com' }) }).config as ResolvedConfig;
+    expect(new Set([base, keyOf(otherOrigin, { channels: ['a'] }), keyOf(otherKey, { channels: ['a'] })]).size).toBe(3);
   });
 });

@@ -1,7 +1,7 @@
 import { PresenceConfigurationError } from '../errors/configuration-error.js';
 import type { Plugin } from '../types.js';
 import { cacheKeyOf, cacheTagsOf, invalidationTagsOf } from './cache-key.js';
-import { cacheEvent } from './cache-event.js';
+import { cacheEvent, cacheEvents } from './cache-event.js';
 import { deepFreeze } from './deep-freeze.js';
 import { createMemoryStore, type MemoryStore } from './memory-store.js';
 import { createSingleFlight } from './single-flight.js';
@@ -32,6 +32,7 @@ export function memoryCache(options: MemoryCacheOptions = {}): MemoryCachePlugin
   }
   const store = createMemoryStore({ maxEntries: options.maxEntries, now: options.now });
   const flights = createSingleFlight<{ output?: unknown }>();
+  const payloads = cacheEvents('memory');
 
   return {
     name: 'memoryCache',
@@ -50,7 +51,7 @@ export function memoryCache(options: MemoryCacheOptions = {}): MemoryCachePlugin
           if (key === undefined) return next(call);
           const cached = store.get(key);
           if (cached !== undefined) {
-            if (events.has('cache')) events.emit('cache', cacheEvent(operation.name, 'hit_l1', 'memory'));
+            if (events.has('cache')) events.emit('cache', payloads.hit_l1[operation.name] ?? cacheEvent(operation.name, 'hit_l1', 'memory'));
             return { output: cached };
           }
           const { promise, leader } = flights.run(key, { timeoutMs: call.timeoutMs, operation: operation.name }, async (flight) => {
@@ -61,7 +62,10 @@ export function memoryCache(options: MemoryCacheOptions = {}): MemoryCachePlugin
             store.set(key, frozen, { ttlMs, tags: cacheTagsOf(operation, call.params, config) });
             return { output: frozen };
           });
-          if (events.has('cache')) events.emit('cache', cacheEvent(operation.name, leader ? 'miss' : 'coalesced', 'memory'));
+          if (events.has('cache')) {
+            const result = leader ? 'miss' : 'coalesced';
+            events.emit('cache', payloads[result][operation.name] ?? cacheEvent(operation.name, result, 'memory'));
+          }
           return promise;
         },
         { name: 'cache', step: 'initialize', priority: 100 },

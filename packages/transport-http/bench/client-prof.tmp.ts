@@ -1,0 +1,13 @@
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createPresence } from '@presence/core';
+import { httpTransport, retry } from '@presence/transport-http';
+const child = fork(fileURLToPath(new URL('./emulator-process.ts', import.meta.url)), { env: { ...process.env, BENCH_SECRET_KEY: 'bench-secret', BENCH_PUBLISH_KEY: 'pub-c-bench' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const origin = await new Promise<string>((resolve) => child.once('message', (m) => resolve((m as { origin: string }).origin)));
+const client = createPresence({ subscribeKey: 'sub-c-bench', publishKey: 'pub-c-bench', secretKey: 'bench-secret', userId: 'bench', transport: httpTransport({ origin, maxSockets: 50 }), plugins: [retry()] });
+for (let i = 0; i < 20; i++) await client.heartbeat({ channels: ['lobby'], state: { lobby: { n: i, name: `user ${i}` } }, userId: `user-${i}` });
+const input = { channels: ['lobby'], includeState: true };
+let n = 0; const until = performance.now() + 6000;
+await Promise.all(Array.from({ length: 32 }, async () => { while (performance.now() < until) { await client.hereNow(input); n++; } }));
+console.log('client req/s', (n / 6).toFixed(0));
+await client.close(); child.send('close');
