@@ -139,7 +139,7 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
     const started = performance.now();
     if (events.has('callStart')) events.emit('callStart', { operation: operation.name, callId });
     // Custom operations may carry other names; only the six known ones are counted.
-    const counted = operation.name in inflight;
+    const counted = Object.hasOwn(inflight, operation.name);
     if (counted) inflight[operation.name]++;
     try {
       if (closed) throw new PresenceConfigurationError('client', `${operation.name}: the client is closed; create a new one.`);
