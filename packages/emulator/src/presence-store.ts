@@ -26,6 +26,16 @@ interface KeySpace {
   readonly groups: Map<string, Set<string>>;
 }
 
+/** The channel's record in a key space, made empty on first use. */
+function channelOf(space: KeySpace, name: string): ChannelPresence {
+  let channel = space.channels.get(name);
+  if (!channel) {
+    channel = { members: new Map(), occupancy: 0 };
+    space.channels.set(name, channel);
+  }
+  return channel;
+}
+
 export interface PresenceStoreCounts {
   subscribeKeys: number;
   channels: number;
@@ -92,11 +102,7 @@ export class PresenceStore {
     const expiresAt = this.now() + heartbeatSec * 1000;
     this.noteExpiry(expiresAt);
     for (const name of channels) {
-      let channel = space.channels.get(name);
-      if (!channel) {
-        channel = { members: new Map(), occupancy: 0 };
-        space.channels.set(name, channel);
-      }
+      const channel = channelOf(space, name);
       const existing = channel.members.get(uuid);
       const state = states?.get(name) ?? existing?.state;
       if (existing?.present) {
@@ -136,11 +142,7 @@ export class PresenceStore {
   setState(subKey: string, uuid: string, channels: readonly string[], state: PresenceState): void {
     const space = this.space(subKey);
     for (const name of channels) {
-      let channel = space.channels.get(name);
-      if (!channel) {
-        channel = { members: new Map(), occupancy: 0 };
-        space.channels.set(name, channel);
-      }
+      const channel = channelOf(space, name);
       const existing = channel.members.get(uuid);
       if (existing) {
         existing.state = state;

@@ -1,18 +1,9 @@
 import { PresenceConfigurationError, PresenceSerializationError } from '@presence/core';
 import { describe, expect, test } from 'vitest';
 import { bytes } from './bytes.js';
+import { refusal } from '../test/refusal.js';
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
-
-function refusal(run: () => unknown): PresenceSerializationError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(PresenceSerializationError);
-    return error as PresenceSerializationError;
-  }
-  throw new Error('expected a PresenceSerializationError, but nothing was thrown');
-}
 
 describe('bytes()', () => {
   test('sends the JSON text of the bytes, compacted', () => {

@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { json } from './json.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
+import { refusal } from '../test/refusal.js';
 
 const zodRoom = z.object({
   mood: z.enum(['happy', 'busy']),
@@ -14,16 +15,6 @@ const valibotRoom = v.object({
   mood: v.picklist(['happy', 'busy']),
   items: v.optional(v.array(v.object({ id: v.string() })), []),
 });
-
-function refusal(run: () => unknown): PresenceSerializationError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(PresenceSerializationError);
-    return error as PresenceSerializationError;
-  }
-  throw new Error('expected a PresenceSerializationError, but nothing was thrown');
-}
 
 describe('json() without a schema', () => {
   test('encodes the state as compact JSON text and decodes it back', () => {
