@@ -14,7 +14,8 @@ export function parseRetryAfter(header: string | undefined, now = Date.now()): n
   return Math.min(ms, MAX_RETRY_AFTER_MS);
 }
 
-function isObject(value: unknown): value is JsonObject {
+/** A JSON object (not null, not an array). */
+export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

@@ -1,3 +1,4 @@
+import { sleep } from './deadline.js';
 import { requestTarget } from './encoding.js';
 import type { JsonValue, PresenceRequest, PresenceResponse, Transport, TransportContext } from './types.js';
 
@@ -54,7 +55,7 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Mem
       const recorded: RecordedRequest = { ...request, target: requestTarget(request), attempt: context.attempt };
       requests.push(recorded);
       const scripted = queue.shift() ?? (await respond(recorded));
-      if (scripted.delayMs) await delay(scripted.delayMs, context.signal);
+      if (scripted.delayMs) await sleep(scripted.delayMs, context.signal);
       if (context.signal.aborted) throw context.signal.reason;
       if (scripted.error) throw scripted.error;
       const body = typeof scripted.body === 'string' ? scripted.body : JSON.stringify(scripted.body ?? OK.body);
@@ -69,18 +70,4 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Mem
 
 function lower(headers: Record<string, string> = {}): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -4,7 +4,10 @@ import type { PresenceSerializationError } from '../errors/serialization-error.j
 import { PresenceValidationError } from '../errors/validation-error.js';
 import { encodeNames, encodeQuery, encodeString } from '../encoding.js';
 import { checkUrlSize } from '../validate.js';
-import type { JsonObject, JsonValue, OperationName, PresenceRequest, QueryParam, ResolvedConfig } from '../types.js';
+import { isObject } from '../envelope.js';
+import type { JsonObject, OperationName, PresenceRequest, QueryParam, ResolvedConfig } from '../types.js';
+
+export { isObject };
 
 /** `/v2/presence/sub-key/{sub}` and what follows it. */
 export function presencePath(config: ResolvedConfig, rest = ''): string {
@@ -30,9 +33,6 @@ export function buildRequest(operation: OperationName, path: string, query: read
   return { operation, path, query };
 }
 
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 export function shapeError(operation: OperationName, what: string): PresenceProtocolError {
   return new PresenceProtocolError(
@@ -85,4 +85,3 @@ export function encodeState(
   return text;
 }
 
-export type { JsonValue };
