@@ -3,8 +3,7 @@ import {
   cacheKeyOf,
   cacheTagsOf,
   createMemoryStore,
-  cacheEvent,
-  cacheEvents,
+  cacheReporter,
   createSingleFlight,
   type FlightScope,
   deepFreeze,
@@ -134,7 +133,6 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
   });
   const store = storeWithGuard(redis, guard, prefix);
   const flights = createSingleFlight<Filled>();
-  const payloads = cacheEvents('redis');
   const refreshing = new Set<string>();
   const pending = new Set<Promise<unknown>>();
   const fillWaiters = new Map<string, Set<() => void>>();
@@ -398,6 +396,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
         throw new PresenceConfigurationError('plugins', 'redisCache: the stack already has a cache (memoryCache or redisCache); use one of them.');
       }
       const { events } = stack.context;
+      const report = cacheReporter(events, 'redis');
       sinks.add(events);
       if (clients++ === 0) startBus();
       stack.onClose(async () => {
@@ -421,7 +420,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
             if (l1) {
               const cached = l1.get(key);
               if (cached !== undefined) {
-                if (events.has('cache')) events.emit('cache', payloads.hit_l1[operation.name] ?? cacheEvent(operation.name, 'hit_l1', 'redis'));
+                report(call, 'hit_l1');
                 return { output: cached };
               }
             }
@@ -430,11 +429,18 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
               fill(next, call, key, flight, config),
             );
             if (!leader) {
-              if (events.has('cache')) events.emit('cache', payloads.coalesced[operation.name] ?? cacheEvent(operation.name, 'coalesced', 'redis'));
+              report(call, 'coalesced');
               return { output: (await promise).output };
             }
-            const filled = await promise;
-            if (events.has('cache')) events.emit('cache', payloads[filled.result][operation.name] ?? cacheEvent(operation.name, filled.result, 'redis'));
+            let filled: Filled;
+            try {
+              filled = await promise;
+            } catch (error) {
+              // Neither level answered: a miss, even though going upstream then failed.
+              report(call, 'miss');
+              throw error;
+            }
+            report(call, filled.result);
             return { output: filled.output };
           },
         { name: 'cache', step: 'initialize', priority: 100 },

@@ -150,6 +150,27 @@ describe('events', () => {
     await presence.leave({ channels: ['a'] });
     expect(calls).toBe(1);
   });
+
+  test("a listener's error is logged by event name only, and the call still resolves", async () => {
+    const lines: Array<[object, string | undefined]> = [];
+    const log = (fields: object, message?: string) => void lines.push([fields, message]);
+    const presence = createPresence({ ...base(), logger: { debug: log, info: log, warn: log, error: log } });
+    presence.events.on('callEnd', () => {
+      throw new Error('observer bug with a secret');
+    });
+    await expect(presence.leave({ channels: ['a'] })).resolves.toBeUndefined();
+    expect(lines).toEqual([[{ reason: 'callEnd' }, 'a presence event listener threw; the call went on']]);
+  });
+
+  test('an unknown event or a listener that is not a function is refused at on()', () => {
+    const presence = createPresence(base());
+    const on = presence.events.on as (event: string, listener: unknown) => unknown;
+    expect(() => on('callFinished', () => {})).toThrow(PresenceConfigurationError);
+    expect(() => on('callFinished', () => {})).toThrow(/Unknown presence event "callFinished"; the events are callStart, callEnd/);
+    expect(() => on('callEnd', 'log it')).toThrow(/must be a function/);
+    expect(presence.events.has('callFinished' as never)).toBe(false);
+    expect(() => presence.events.emit('callFinished' as never, {} as never)).not.toThrow();
+  });
 });
 
 describe('secret hygiene', () => {

@@ -1,10 +1,11 @@
 import { createBuilder, type Builder } from './builder.js';
 import { checkTimeout, resolveConfig, type PresenceOptions } from './config.js';
+import { CALL_SCOPE } from './call-scope.js';
 import { withDeadline, type DeadlineScope } from './deadline.js';
 import { PresenceConfigurationError } from './errors/configuration-error.js';
 import { PresenceError } from './errors/presence-error.js';
 import { PresenceValidationError } from './errors/validation-error.js';
-import { createEvents, type Outcome, type PresenceEvents } from './events.js';
+import { createEvents, deliver, LISTENERS, type Outcome, type PresenceEvents } from './events.js';
 import { createSafeLogger } from './logger.js';
 import {
   buildRequest,
@@ -47,13 +48,12 @@ export interface PresenceClient<S = JsonValue> {
   close(): Promise<void>;
 }
 
-const SCOPE = Symbol('deadline scope');
 // A shared accessor: a call answered from a cache never pays for an AbortSignal, and a spread
 // (`{ ...call }`) still copies the signal as a value. (A getter in an object literal would cost
 // more than a whole cached call: V8 builds such objects in dictionary mode.)
 const LAZY_SIGNAL: PropertyDescriptor = {
-  get(this: { [SCOPE]: DeadlineScope }) {
-    return this[SCOPE].signal;
+  get(this: { [CALL_SCOPE]: DeadlineScope }) {
+    return this[CALL_SCOPE].signal;
   },
   enumerable: true,
 };
@@ -68,14 +68,14 @@ class CallFrame implements Call {
   readonly deadline: number;
   readonly timeoutMs: number;
   readonly attempt = 1;
-  readonly [SCOPE]: DeadlineScope;
+  readonly [CALL_SCOPE]: DeadlineScope;
 
   constructor(id: number, operation: AnyOperation, params: unknown, config: ResolvedConfig, scope: DeadlineScope, timeoutMs: number) {
     this.id = id;
     this.operation = operation;
     this.params = params;
     this.config = config;
-    this[SCOPE] = scope;
+    this[CALL_SCOPE] = scope;
     Object.defineProperty(this, 'signal', LAZY_SIGNAL);
     this.deadline = scope.deadline;
     this.timeoutMs = timeoutMs;
@@ -89,7 +89,10 @@ function outcomeOf(error: unknown): Outcome {
 
 /** Creates a presence client. Options are validated here, so a bad one throws before any call. */
 export function createPresence<S = JsonValue>(options: PresenceOptions<S>): PresenceClient<S> {
-  const events = createEvents();
+  // An observer's bug never breaks a call; it is logged (the event's name only) and the call goes on.
+  const onListenerError = (_error: unknown, event: string): void => logger.warn({ reason: event }, 'a presence event listener threw; the call went on');
+  const events = createEvents(onListenerError);
+  const listeners = events[LISTENERS];
   const config = resolveConfig(options, events);
   const logger = createSafeLogger(options.logger);
   const inflight: Record<OperationName, number> = { hereNow: 0, whereNow: 0, getPresenceState: 0, setPresenceState: 0, heartbeat: 0, leave: 0 };
@@ -135,6 +138,7 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
   let closed = false;
   async function send<I, P, O>(operation: Operation<I, P, O>, input: I, callOptions?: CallOptions): Promise<O> {
     const callId = ++callIds;
+    let scope: DeadlineScope | undefined;
     // One clock reading serves the deadline and the call's duration.
     const started = performance.now();
     if (events.has('callStart')) events.emit('callStart', { operation: operation.name, callId });
@@ -155,16 +159,19 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
         operation.name,
         timeoutMs,
         callOptions?.signal,
-        (scope) => handler(new CallFrame(callId, operation, params, config as ResolvedConfig, scope, timeoutMs)),
+        (callScope) => handler(new CallFrame(callId, operation, params, config as ResolvedConfig, (scope = callScope), timeoutMs)),
         started,
       );
-      if (events.has('callEnd')) events.emit('callEnd', { operation: operation.name, callId, outcome: 'success', durationMs: performance.now() - started });
+      // Read straight from the table: on a cached call even a call to `events.has` shows.
+      const ends = listeners.callEnd;
+      if (ends.length !== 0) deliver(ends, 'callEnd', { operation: operation.name, callId, outcome: 'success', durationMs: performance.now() - started, cache: scope?.cache }, onListenerError);
       return result.output as O;
     } catch (error) {
       if (PresenceError.isInstance(error) && error.operation === undefined) error.operation = operation.name;
       const outcome = outcomeOf(error);
-      if (events.has('callEnd')) {
-        events.emit('callEnd', { operation: operation.name, callId, outcome, durationMs: performance.now() - started, ...(PresenceError.isInstance(error) ? { error } : {}) });
+      const ends = listeners.callEnd;
+      if (ends.length !== 0) {
+        deliver(ends, 'callEnd', { operation: operation.name, callId, outcome, durationMs: performance.now() - started, cache: scope?.cache, ...(PresenceError.isInstance(error) ? { error } : {}) }, onListenerError);
       }
       if (logger.enabled) {
         logger.debug({ operation: operation.name, outcome, code: PresenceError.isInstance(error) ? error.code : 'unknown', message: error instanceof Error ? error.message : undefined }, 'presence call failed');

@@ -1,5 +1,6 @@
 import { PresenceAbortError } from './errors/abort-error.js';
 import { PresenceTimeoutError } from './errors/timeout-error.js';
+import type { CacheResult } from './events.js';
 import type { OperationName } from './types.js';
 
 /** What a call's work sees of its deadline. */
@@ -8,6 +9,8 @@ export interface DeadlineScope {
   readonly signal: AbortSignal;
   /** A `performance.now()` reading: monotonic, immune to wall-clock steps. */
   readonly deadline: number;
+  /** How a cache answered the call, noted by the cache (see `cacheReporter`); the call's `callEnd` carries it. */
+  cache: CacheResult | undefined;
 }
 
 /**
@@ -16,6 +19,7 @@ export interface DeadlineScope {
  */
 class Deadline<T> implements DeadlineScope {
   readonly deadline: number;
+  cache: CacheResult | undefined = undefined;
   #controller: AbortController | undefined;
   #reason: Error | undefined;
   #settled = false;

@@ -1,3 +1,4 @@
+import { PresenceConfigurationError } from './errors/configuration-error.js';
 import type { ErrorCode, PresenceError } from './errors/presence-error.js';
 import type { PresenceSerializationError } from './errors/serialization-error.js';
 import type { OperationName } from './types.js';
@@ -11,7 +12,8 @@ export type RetryReason = 'network_error' | 'timeout' | 'rate_limited' | 'server
 /** Every event the client and its plugins emit. Payloads never carry a secret, a URL or a state. */
 export interface PresenceEventMap {
   callStart: { operation: OperationName; callId: number };
-  callEnd: { operation: OperationName; callId: number; outcome: Outcome; durationMs: number; error?: PresenceError };
+  /** `cache`: how a cache answered the call, when one took part (the same result as its `cache` event). */
+  callEnd: { operation: OperationName; callId: number; outcome: Outcome; durationMs: number; cache?: CacheResult | undefined; error?: PresenceError };
   /** One HTTP attempt; `status` is absent when no response arrived. */
   attempt: { operation: OperationName; callId: number; attempt: number; status?: number; durationMs: number; error?: PresenceError };
   retry: { operation: OperationName; callId: number; attempt: number; reason: RetryReason; delayMs: number };
@@ -37,34 +39,68 @@ export interface PresenceEvents {
   has(event: PresenceEventName): boolean;
 }
 
-export function createEvents(onListenerError: (error: unknown, event: PresenceEventName) => void = () => {}): PresenceEvents {
-  const listeners = new Map<PresenceEventName, Array<(payload: never) => void>>();
-  const events: PresenceEvents = {
+type AnyListener = (payload: never) => void;
+
+/** Every event's listeners, one array per event, replaced (never changed in place) when one is added or removed. */
+export type ListenerTable = { readonly [E in PresenceEventName]: ReadonlyArray<PresenceListener<E>> };
+
+/**
+ * Core's hot paths (the end of every call, a cache hit) read the listener table directly: at a
+ * few hundred nanoseconds per cached call, even the calls to `has` and `emit` show up.
+ */
+export const LISTENERS: unique symbol = Symbol('presence listeners');
+
+/** The events of a client made by `createPresence`: its listener table is reachable under LISTENERS. */
+export interface PresenceEventHub extends PresenceEvents {
+  readonly [LISTENERS]: ListenerTable;
+}
+
+const EVENT_NAMES: readonly PresenceEventName[] = ['callStart', 'callEnd', 'attempt', 'retry', 'retryBudget', 'cache', 'cacheError', 'cacheCorrupt', 'circuit', 'stateDropped'];
+
+// For events made elsewhere (a test's stub): every slot looks occupied, so emitters always call `emit`.
+const MAYBE_LISTENING = Object.freeze(Object.fromEntries(EVENT_NAMES.map((name) => [name, Object.freeze([() => {}])]))) as unknown as ListenerTable;
+
+/** The listener table of a client's events, for a hot path that checks for listeners without a call. */
+export function listenerTableOf(events: PresenceEvents): ListenerTable {
+  return (events as Partial<PresenceEventHub>)[LISTENERS] ?? MAYBE_LISTENING;
+}
+
+/** Calls each listener in turn; one that throws is reported and never breaks the call. */
+export function deliver<E extends PresenceEventName>(list: ReadonlyArray<PresenceListener<E>>, event: E, payload: PresenceEventMap[E], onListenerError: (error: unknown, event: PresenceEventName) => void): void {
+  for (let i = 0; i < list.length; i++) {
+    try {
+      list[i]!(payload);
+    } catch (error) {
+      onListenerError(error, event);
+    }
+  }
+}
+
+export function createEvents(onListenerError: (error: unknown, event: PresenceEventName) => void = () => {}): PresenceEventHub {
+  // One slot per event, all present from the start: the table keeps one shape, so a lookup is a
+  // property load, not a hash lookup (it runs on every call, cached ones included).
+  const listeners = Object.fromEntries(EVENT_NAMES.map((name) => [name, []])) as unknown as Record<PresenceEventName, readonly AnyListener[]>;
+  const check = (event: PresenceEventName): void => {
+    if (!Object.hasOwn(listeners, event)) throw new PresenceConfigurationError('event', `Unknown presence event "${String(event)}"; the events are ${EVENT_NAMES.join(', ')}.`);
+  };
+  const events: PresenceEventHub = {
+    [LISTENERS]: listeners as unknown as ListenerTable,
     on(event, listener) {
-      // Copy on write: emit iterates a stable array even if a listener unsubscribes itself.
-      listeners.set(event, [...(listeners.get(event) ?? []), listener as (payload: never) => void]);
+      check(event);
+      if (typeof listener !== 'function') throw new PresenceConfigurationError('listener', `A listener for "${event}" must be a function (payload) => void.`);
+      // Copy on write: an emission iterates a stable array even if a listener unsubscribes itself.
+      listeners[event] = [...listeners[event], listener as AnyListener];
       return () => events.off(event, listener);
     },
     off(event, listener) {
-      const list = listeners.get(event);
-      if (!list) return;
-      const next = list.filter((l) => l !== listener);
-      if (next.length) listeners.set(event, next);
-      else listeners.delete(event);
+      check(event);
+      listeners[event] = listeners[event].filter((l) => l !== listener);
     },
     emit(event, payload) {
-      const list = listeners.get(event);
-      if (!list) return;
-      for (const listener of list) {
-        // An observer's bug must never break a call.
-        try {
-          (listener as (p: typeof payload) => void)(payload);
-        } catch (error) {
-          onListenerError(error, event);
-        }
-      }
+      const list = listeners[event] as ReadonlyArray<PresenceListener<typeof event>> | undefined;
+      if (list !== undefined && list.length !== 0) deliver(list, event, payload, onListenerError);
     },
-    has: (event) => listeners.has(event),
+    has: (event) => listeners[event]?.length > 0,
   };
   return events;
 }

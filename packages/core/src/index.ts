@@ -81,5 +81,5 @@ export { authPartition, cacheKeyOf, cacheTagsOf, invalidationTagsOf } from './ca
 export { createMemoryStore, type MemoryStore, type MemoryStoreOptions } from './cache/memory-store.js';
 export { createSingleFlight, type FlightScope, type SingleFlight } from './cache/single-flight.js';
 export { deepFreeze } from './cache/deep-freeze.js';
-export { cacheEvent, cacheEvents, type CacheEventTable } from './cache/cache-event.js';
+export { cacheReporter, type CacheReport } from './cache/cache-event.js';
 export { memoryCache, type MemoryCacheOptions, type MemoryCachePlugin } from './cache/memory-cache.js';

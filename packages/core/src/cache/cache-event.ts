@@ -1,5 +1,6 @@
-import type { CacheResult, PresenceEventMap } from '../events.js';
-import type { OperationName } from '../types.js';
+import { noteCacheResult } from '../call-scope.js';
+import { listenerTableOf, type CacheResult, type PresenceEventMap, type PresenceEvents } from '../events.js';
+import type { Call, OperationName } from '../types.js';
 
 type Payload = PresenceEventMap['cache'];
 const RESULTS: readonly CacheResult[] = ['hit_l1', 'hit_l2', 'miss', 'coalesced', 'stale'];
@@ -32,4 +33,24 @@ export function cacheEvents(store: string): CacheEventTable {
   const operations: OperationName[] = ['hereNow', 'whereNow', 'getPresenceState', 'setPresenceState', 'heartbeat', 'leave'];
   for (const result of RESULTS) for (const operation of operations) cacheEvent(operation, result, store);
   return table;
+}
+
+/** Reports one lookup of a cache: see `cacheReporter`. */
+export type CacheReport = (call: Call, result: CacheResult) => void;
+
+/**
+ * How a cache plugin reports a lookup's result: noted on the call, so its `callEnd` event says
+ * how it was answered, and emitted as a `cache` event when anyone listens. The payloads are the
+ * frozen constants above, so reporting a hit allocates nothing.
+ */
+export function cacheReporter(events: PresenceEvents, store: string): CacheReport {
+  const table = cacheEvents(store);
+  const listeners = listenerTableOf(events);
+  return (call, result) => {
+    noteCacheResult(call, result);
+    if (listeners.cache.length !== 0) {
+      const operation = call.operation.name;
+      events.emit('cache', table[result][operation] ?? cacheEvent(operation, result, store));
+    }
+  };
 }

@@ -53,6 +53,28 @@ describe('memoryCache', () => {
     expect(results).toEqual(['miss', 'hit_l1', 'miss']);
   });
 
+  test("each call's callEnd says how the cache answered it, the failed miss included; calls the cache skips say nothing", async () => {
+    let fail = false;
+    const transport = createMemoryTransport({
+      respond: (req): ScriptedResponse => (fail && req.operation === 'hereNow' ? { status: 503, body: { status: 503, message: 'down', service: 'Presence', error: true } } : req.operation === 'hereNow' ? { ...lobby(['kim']), delayMs: 5 } : { body: { status: 200, message: 'OK', service: 'Presence' } }),
+    });
+    const presence = createPresence({ subscribeKey: 'sub', userId: 'me', transport, plugins: [memoryCache()] });
+    const ends: PresenceEventMap['callEnd'][] = [];
+    presence.events.on('callEnd', (e) => ends.push(e));
+    await Promise.all([presence.hereNow({ channels: ['lobby'] }), presence.hereNow({ channels: ['lobby'] })]);
+    await presence.hereNow({ channels: ['lobby'] });
+    await presence.whereNow({ userId: 'kim' });
+    fail = true;
+    await expect(presence.hereNow({ channels: ['elsewhere'] })).rejects.toThrow(/down/);
+    expect(ends.map((e) => [e.operation, e.outcome, e.cache])).toEqual([
+      ['hereNow', 'success', 'miss'],
+      ['hereNow', 'success', 'coalesced'],
+      ['hereNow', 'success', 'hit_l1'],
+      ['whereNow', 'success', undefined],
+      ['hereNow', 'api_error', 'miss'],
+    ]);
+  });
+
   test('different questions are different entries; the same question in another order is the same', async () => {
     const { presence, upstream } = setup();
     await presence.hereNow({ channels: ['a', 'b'] }).catch(() => undefined);

@@ -1,7 +1,7 @@
 import { PresenceConfigurationError } from '../errors/configuration-error.js';
 import type { Plugin } from '../types.js';
 import { cacheKeyOf, cacheTagsOf, invalidationTagsOf } from './cache-key.js';
-import { cacheEvent, cacheEvents } from './cache-event.js';
+import { cacheReporter } from './cache-event.js';
 import { deepFreeze } from './deep-freeze.js';
 import { createMemoryStore, type MemoryStore } from './memory-store.js';
 import { createSingleFlight } from './single-flight.js';
@@ -32,41 +32,40 @@ export function memoryCache(options: MemoryCacheOptions = {}): MemoryCachePlugin
   }
   const store = createMemoryStore({ maxEntries: options.maxEntries, now: options.now });
   const flights = createSingleFlight<{ output?: unknown }>();
-  const payloads = cacheEvents('memory');
 
   return {
     name: 'memoryCache',
     store,
     apply(stack) {
       stack.add(
-        (next, { config, events }) => async (call) => {
-          const { operation } = call;
-          if (operation.kind === 'write') {
-            const result = await next(call);
-            const stale = operation.invalidates?.(call.params);
-            if (stale) store.invalidate(invalidationTagsOf(stale, config));
-            return result;
-          }
-          const key = cacheKeyOf(operation, call.params, config);
-          if (key === undefined) return next(call);
-          const cached = store.get(key);
-          if (cached !== undefined) {
-            if (events.has('cache')) events.emit('cache', payloads.hit_l1[operation.name] ?? cacheEvent(operation.name, 'hit_l1', 'memory'));
-            return { output: cached };
-          }
-          const { promise, leader } = flights.run(key, { timeoutMs: call.timeoutMs, operation: operation.name }, async (flight) => {
-            // The upstream call runs under the flight's deadline, not this caller's: another caller may still want it.
-            const { output } = await next({ ...call, signal: flight.signal });
-            const frozen = deepFreeze(output);
-            // Only successful, parsed answers reach here: errors are never cached.
-            store.set(key, frozen, { ttlMs, tags: cacheTagsOf(operation, call.params, config) });
-            return { output: frozen };
-          });
-          if (events.has('cache')) {
-            const result = leader ? 'miss' : 'coalesced';
-            events.emit('cache', payloads[result][operation.name] ?? cacheEvent(operation.name, result, 'memory'));
-          }
-          return promise;
+        (next, { config, events }) => {
+          const report = cacheReporter(events, 'memory');
+          return async (call) => {
+            const { operation } = call;
+            if (operation.kind === 'write') {
+              const result = await next(call);
+              const stale = operation.invalidates?.(call.params);
+              if (stale) store.invalidate(invalidationTagsOf(stale, config));
+              return result;
+            }
+            const key = cacheKeyOf(operation, call.params, config);
+            if (key === undefined) return next(call);
+            const cached = store.get(key);
+            if (cached !== undefined) {
+              report(call, 'hit_l1');
+              return { output: cached };
+            }
+            const { promise, leader } = flights.run(key, { timeoutMs: call.timeoutMs, operation: operation.name }, async (flight) => {
+              // The upstream call runs under the flight's deadline, not this caller's: another caller may still want it.
+              const { output } = await next({ ...call, signal: flight.signal });
+              const frozen = deepFreeze(output);
+              // Only successful, parsed answers reach here: errors are never cached.
+              store.set(key, frozen, { ttlMs, tags: cacheTagsOf(operation, call.params, config) });
+              return { output: frozen };
+            });
+            report(call, leader ? 'miss' : 'coalesced');
+            return promise;
+          };
         },
         { name: 'cache', step: 'initialize', priority: 100 },
       );
