@@ -1,18 +1,23 @@
 /**
  * Cost of the metrics plugin on the cheapest call there is: a cached here-now (every call an L1
- * hit in memoryCache, memory transport behind it). Clients run side by side in one process, in
- * interleaved rounds whose order rotates. Reported: each contender's median ops/s, and the median
- * over rounds of its slowdown against the plain client of the same round (pairing cancels the
- * drift of a shared, noisy machine better than comparing medians):
+ * hit in memoryCache, memory transport behind it).
  *
- *   plain            no metrics
- *   plain (again)    a second identical client: the noise floor of this comparison
- *   empty listeners  no-op listeners on callStart, callEnd and cache: core's own cost of emitting
+ * Each comparison runs in its own child process: a plain client, a second plain client (the noise
+ * floor) and the contender, side by side in interleaved rounds whose order rotates. Keeping each
+ * contender to its own process means no other contender's code shapes the JIT's view of the
+ * shared call path (a service runs one client configuration, not five), and several processes per
+ * comparison average out a single process's luck (heap layout, JIT timing). Reported: the median
+ * over all paired rounds of the contender's slowdown against the plain client of the same round,
+ * and the median ops/s.
+ *
+ *   plain (again)    a second plain client: the noise floor of this comparison
+ *   empty listener   a no-op callEnd listener: core's own cost of timing a call and emitting its end
  *   metrics          prometheusMetrics() as shipped
- *   prom-client      the same events recorded through prom-client's own bound children
+ *   prom-client      the same figures recorded through prom-client's own bound children
  *                    (histogram.labels(...).observe, counter.labels(...).inc): the design not taken
  *
- * Run: pnpm --filter @presence/metrics-prometheus bench   (ROUNDS=11 CALLS=100000 by default)
+ * Run: pnpm --filter @presence/metrics-prometheus bench
+ * (PROCESSES=3 per comparison, ROUNDS=9 per process, CALLS=100000 per round by default)
  */
 import { cpus, loadavg } from 'node:os';
 import { createPresence, memoryCache, type PresenceClient, type Plugin } from '@presence/core';
@@ -20,7 +25,8 @@ import { createMemoryTransport } from '@presence/core/testing';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DEFAULT_DURATION_BUCKETS, OPERATIONS, OUTCOMES, prometheusMetrics } from '@presence/metrics-prometheus';
 
-const ROUNDS = Number(process.env.ROUNDS ?? 11);
+const PROCESSES = Number(process.env.PROCESSES ?? 3);
+const ROUNDS = Number(process.env.ROUNDS ?? 9);
 const CALLS = Number(process.env.CALLS ?? 100_000);
 
 /** The straightforward design, for comparison: prom-client metrics with prebound label children. */
@@ -51,14 +57,11 @@ function promClientChildren(registry: Registry): Plugin {
   };
 }
 
-/** Listeners that do nothing: what core's event emission alone costs once anyone listens. */
-const emptyListeners: Plugin = {
-  name: 'emptyListeners',
+/** A listener that does nothing: what core's timing and emission alone cost once anyone listens. */
+const emptyListener: Plugin = {
+  name: 'emptyListener',
   apply(stack) {
-    const { events } = stack.context;
-    events.on('callStart', () => {});
-    events.on('callEnd', () => {});
-    events.on('cache', () => {});
+    stack.context.events.on('callEnd', () => {});
   },
 };
 
@@ -74,41 +77,84 @@ async function run(client: PresenceClient, calls: number): Promise<number> {
   return calls / ((performance.now() - started) / 1000);
 }
 
-const median = (values: number[]): number => {
+const quantile = (values: number[], q: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const at = (sorted.length - 1) * q;
+  const low = Math.floor(at);
+  return sorted[low]! + (sorted[Math.min(low + 1, sorted.length - 1)]! - sorted[low]!) * (at - low);
+};
+const median = (values: number[]): number => quantile(values, 0.5);
+
+const CONTENDERS: Record<string, () => Plugin[]> = {
+  'plain (again)': () => [],
+  'empty listener': () => [emptyListener],
+  metrics: () => [prometheusMetrics()],
+  'prom-client': () => [promClientChildren(new Registry())],
 };
 
-const metricsRegistry = new Registry();
-const contenders = [
-  { name: 'plain', client: makeClient([]) },
-  { name: 'plain (again)', client: makeClient([]) },
-  { name: 'empty listeners', client: makeClient([emptyListeners]) },
-  { name: 'metrics', client: makeClient([prometheusMetrics({ registry: metricsRegistry })]) },
-  { name: 'prom-client', client: makeClient([promClientChildren(new Registry())]) },
-];
-const results = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+interface GroupResult {
+  plain: number[];
+  again: number[];
+  contender: number[];
+  counted?: number;
+}
 
-for (const { client } of contenders) await run(client, Math.min(CALLS, 50_000)); // warm: fill the cache, let the JIT settle
-for (let round = 0; round < ROUNDS; round++) {
-  // Rotate the order each round so no contender always runs first (or last, after a GC-heavy one).
-  for (let i = 0; i < contenders.length; i++) {
-    const { name, client } = contenders[(round + i) % contenders.length]!;
-    results.get(name)!.push(await run(client, CALLS));
+if (process.env.BENCH_CONTENDER) {
+  // A child: plain, plain again and one contender, side by side in this process.
+  const name = process.env.BENCH_CONTENDER;
+  const plugins = CONTENDERS[name]!();
+  const clients = { plain: makeClient([]), again: makeClient([]), contender: makeClient(plugins) };
+  const sides = Object.keys(clients) as Array<keyof typeof clients>;
+  for (const side of sides) await run(clients[side], 50_000); // warm: fill the cache, let the JIT settle
+  const result: GroupResult = { plain: [], again: [], contender: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let i = 0; i < sides.length; i++) {
+      const side = sides[(round + i) % sides.length]!;
+      result[side].push(await run(clients[side], CALLS));
+    }
   }
-}
+  const metrics = plugins.find((plugin) => plugin.name === 'prometheusMetrics') as ReturnType<typeof prometheusMetrics> | undefined;
+  const total = (await metrics?.registry.getMetricsAsJSON())?.find((m) => m.name === 'presence_operations_total');
+  result.counted = total?.values.reduce((n, v) => n + v.value, 0);
+  await Promise.all(Object.values(clients).map((client) => client.close()));
+  process.send!(result);
+} else {
+  const { fork } = await import('node:child_process');
+  const names = Object.keys(CONTENDERS).filter((name) => name !== 'plain (again)');
+  const measure = (name: string): Promise<GroupResult> =>
+    new Promise((resolve, reject) => {
+      const child = fork(process.argv[1]!, { env: { ...process.env, BENCH_CONTENDER: name }, execArgv: process.execArgv });
+      child.once('message', (reply) => resolve(reply as GroupResult));
+      child.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`the "${name}" comparison exited with ${code}`))));
+    });
 
-const plainRuns = results.get('plain')!;
-const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(10);
-const pct = (n: number): string => `${(n * 100).toFixed(1).padStart(5)}%`;
-console.log(`cached hereNow (L1 hit), ${ROUNDS} rounds x ${CALLS} calls; node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), load ${loadavg()[0]!.toFixed(2)}`);
-console.log(`  ${'contender'.padEnd(15)} ${'median'.padStart(10)}        slowdown vs plain: median of paired rounds; of medians`);
-for (const [name, runs] of results) {
-  const ops = median(runs);
-  const paired = name === 'plain' ? '' : `  ${pct(median(runs.map((v, i) => 1 - v / plainRuns[i]!)))}; ${pct(1 - ops / median(plainRuns))}`;
-  console.log(`  ${name.padEnd(15)} ${fmt(ops)} ops/s${paired}`);
+  const slowdowns = new Map<string, number[]>([['plain (again)', []], ...names.map((name): [string, number[]] => [name, []])]);
+  const speeds = new Map<string, number[]>([['plain', []], ...[...slowdowns.keys()].map((name): [string, number[]] => [name, []])]);
+  let counted = 0;
+  for (let p = 0; p < PROCESSES; p++) {
+    // One process at a time (the machine has two cores), the comparisons in rotating order.
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(p + i) % names.length]!;
+      const group = await measure(name);
+      group.plain.forEach((plain, round) => {
+        slowdowns.get(name)!.push(1 - group.contender[round]! / plain);
+        slowdowns.get('plain (again)')!.push(1 - group.again[round]! / plain);
+      });
+      speeds.get('plain')!.push(...group.plain);
+      speeds.get('plain (again)')!.push(...group.again);
+      speeds.get(name)!.push(...group.contender);
+      if (name === 'metrics') counted += group.counted ?? 0;
+    }
+  }
+
+  const fmt = (n: number): string => Math.round(n).toLocaleString('en-US').padStart(10);
+  const pct = (n: number): string => `${(n * 100).toFixed(1).padStart(5)}%`;
+  console.log(`cached hereNow (L1 hit): ${PROCESSES} processes per comparison x ${ROUNDS} rounds x ${CALLS} calls; node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), load ${loadavg()[0]!.toFixed(2)}`);
+  console.log(`  ${'contender'.padEnd(15)} ${'median'.padStart(10)}        slowdown vs plain of the same round: median (quartiles)`);
+  for (const [name, ops] of speeds) {
+    const paired = slowdowns.get(name);
+    const spread = paired ? `  ${pct(median(paired))} (${pct(quantile(paired, 0.25))} to ${pct(quantile(paired, 0.75))})` : '';
+    console.log(`  ${name.padEnd(15)} ${fmt(median(ops))} ops/s${spread}`);
+  }
+  console.log(`  (the metrics clients counted ${counted.toLocaleString('en-US')} calls: warm-up + ${ROUNDS} x ${CALLS} per process)`);
 }
-const total = (await metricsRegistry.getMetricsAsJSON()).find((m) => m.name === 'presence_operations_total')!;
-console.log(`  (metrics counted ${total.values.reduce((n, v) => n + v.value, 0).toLocaleString('en-US')} calls)`);
-await Promise.all(contenders.map(({ client }) => client.close()));

@@ -1,7 +1,7 @@
 import { CACHE_ERROR_KINDS, CACHE_RESULTS, MAX_STORES, OPERATIONS, OUTCOMES, RETRY_REASONS, STATUS_CLASSES } from './labels.js';
 
 /** Counter arrays: monotonic, summed across clients, kept when a client closes. */
-export const COUNTER_ARRAYS = ['calls', 'durationSum', 'durationBuckets', 'httpRequests', 'retries', 'cacheLookups', 'cacheErrors', 'statesDropped'] as const;
+export const COUNTER_ARRAYS = ['calls', 'durationSumMs', 'durationBuckets', 'httpRequests', 'retries', 'cacheLookups', 'cacheErrors', 'statesDropped'] as const;
 export type CounterArray = (typeof COUNTER_ARRAYS)[number];
 
 const OPS = OPERATIONS.length;
@@ -16,8 +16,8 @@ const STORES = MAX_STORES + 1;
 export class Cells {
   /** operation × outcome: completed calls. */
   readonly calls = new Float64Array(OPS * OUTCOMES.length);
-  /** operation × outcome: summed durations in seconds. */
-  readonly durationSum = new Float64Array(OPS * OUTCOMES.length);
+  /** operation × outcome: summed durations in milliseconds (exposed in seconds). */
+  readonly durationSumMs = new Float64Array(OPS * OUTCOMES.length);
   /** operation × outcome × (buckets + 1): per-bucket (not cumulative) counts; the last is above every bound. */
   readonly durationBuckets: Float64Array;
   /** operation × status class: HTTP attempts. */

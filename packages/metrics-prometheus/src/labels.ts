@@ -26,23 +26,24 @@ export const MAX_STORES = 8;
 /** A store name is a plugin's constant (`memory`, `redis`), never user data; anything else is `other`. */
 const STORE_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/;
 
-/** Name → index lookups (a Map: no prototype keys such as `toString` can match, and lookups stay fast). */
-function indexOf<T extends string>(values: readonly T[]): ReadonlyMap<string, number> {
-  const index = new Map<string, number>();
-  values.forEach((value, i) => {
-    if (value !== 'other') index.set(value, i);
-  });
-  return index;
+/**
+ * Name → slot for a closed set; anything outside it is `other` (the last slot). This runs on
+ * every call, so it is a scan of a few interned strings (a pointer comparison each, the common
+ * names first) rather than a keyed lookup, which turns megamorphic when four sets share it.
+ */
+function slotsOf<T extends string>(values: readonly T[]): (name: string) => number {
+  const known: readonly string[] = values.slice(0, -1);
+  const other = values.length - 1;
+  return (name) => {
+    for (let i = 0; i < known.length; i++) if (known[i] === name) return i;
+    return other;
+  };
 }
 
-export const OPERATION_INDEX = indexOf(OPERATIONS);
-export const OTHER_OPERATION = OPERATIONS.length - 1;
-export const OUTCOME_INDEX = indexOf(OUTCOMES);
-export const OTHER_OUTCOME = OUTCOMES.length - 1;
-export const RETRY_REASON_INDEX = indexOf(RETRY_REASONS);
-export const OTHER_RETRY_REASON = RETRY_REASONS.length - 1;
-export const CACHE_RESULT_INDEX = indexOf(CACHE_RESULTS);
-export const OTHER_CACHE_RESULT = CACHE_RESULTS.length - 1;
+export const operationSlot = slotsOf(OPERATIONS);
+export const outcomeSlot = slotsOf(OUTCOMES);
+export const retryReasonSlot = slotsOf(RETRY_REASONS);
+export const cacheResultSlot = slotsOf(CACHE_RESULTS);
 
 /** `1xx`…`5xx` by index 0…4; `none` (5) when no response arrived or the status is not HTTP's. */
 export function statusClassIndex(status: number | undefined): number {

@@ -37,7 +37,7 @@ const DEFINITIONS: readonly Definition[] = [
     type: 'histogram',
     help: 'Duration of presence calls in seconds, from the call to its result or error, by operation and outcome.',
     labelNames: ['operation', 'outcome'],
-    counters: ['calls', 'durationSum', 'durationBuckets'],
+    counters: ['calls', 'durationSumMs', 'durationBuckets'],
     samples: (set, name) => histogramSamples(set, name),
   },
   {
@@ -184,7 +184,7 @@ function grid(totals: Float64Array, rowLabel: string, rows: readonly string[], c
 
 function histogramSamples(set: MetricSet, name: string): Sample[] {
   const calls = set.sum('calls');
-  const sums = set.sum('durationSum');
+  const sums = set.sum('durationSumMs');
   const buckets = set.sum('durationBuckets');
   const bounds = set.buckets;
   const stride = bounds.length + 1;
@@ -203,7 +203,7 @@ function histogramSamples(set: MetricSet, name: string): Sample[] {
       }
       out.push(
         { metricName: `${name}_bucket`, labels: { operation, outcome, le: '+Inf' }, value: count },
-        { metricName: `${name}_sum`, labels: { operation, outcome }, value: sums[cell]! },
+        { metricName: `${name}_sum`, labels: { operation, outcome }, value: sums[cell]! / 1000 },
         { metricName: `${name}_count`, labels: { operation, outcome }, value: count },
       );
     }

@@ -166,7 +166,7 @@ describe('prometheusMetrics: a scripted series of calls', () => {
 });
 
 describe('prometheusMetrics: events from other plugins', () => {
-  test('cache store errors, corrupt entries, circuits and dropped states are counted by store and operation', async () => {
+  test('cache results (from callEnd), store errors, corrupt entries, circuits and dropped states are counted by store and operation', async () => {
     const registry = new Registry();
     const { presence } = client([prometheusMetrics({ registry })]);
     const { events } = presence;
@@ -176,8 +176,8 @@ describe('prometheusMetrics: events from other plugins', () => {
     events.emit('circuit', { store: 'redis', open: true });
     events.emit('circuit', { store: 'memory', open: true });
     events.emit('circuit', { store: 'memory', open: false });
-    events.emit('cache', { operation: 'hereNow', result: 'hit_l2', store: 'redis' });
-    events.emit('cache', { operation: 'hereNow', result: 'stale', store: 'redis' });
+    events.emit('callEnd', { operation: 'hereNow', callId: 1, outcome: 'success', durationMs: 0.1, cache: 'hit_l2' });
+    events.emit('callEnd', { operation: 'hereNow', callId: 2, outcome: 'success', durationMs: 0.1, cache: 'stale' });
     const error = new PresenceConfigurationError('x', 'stand-in');
     events.emit('stateDropped', { operation: 'hereNow', channel: 'secret-room', userId: 'secret-user', error: error as never });
     const actual = await samples(registry);
@@ -200,7 +200,7 @@ describe('prometheusMetrics: events from other plugins', () => {
     emit('callEnd', { operation: 'toString', callId: 1, outcome: '__proto__', durationMs: Number.NaN });
     emit('attempt', { operation: 'custom', callId: 1, attempt: 1, status: 999, durationMs: 1 });
     emit('retry', { operation: 'hereNow', callId: 1, attempt: 2, reason: 'felt like it', delayMs: 0 });
-    emit('cache', { operation: 'hereNow', result: 'maybe', store: 'memory' });
+    emit('callEnd', { operation: 'hereNow', callId: 2, outcome: 'success', durationMs: 1, cache: 'maybe' });
     for (let i = 0; i < 20; i++) emit('cacheError', { store: `store${i}`, reason: 'x' });
     emit('cacheError', { store: 'channel "lobby" of user bob', reason: 'x' });
     const actual = await samples(registry);

@@ -2,18 +2,14 @@ import { PresenceConfigurationError, type OperationName, type Plugin, type Stack
 import { Registry, type RegistryContentType } from 'prom-client';
 import {
   CACHE_ERROR_KINDS,
-  CACHE_RESULT_INDEX,
   CACHE_RESULTS,
-  OPERATION_INDEX,
+  cacheResultSlot,
   OPERATIONS,
-  OTHER_CACHE_RESULT,
-  OTHER_OPERATION,
-  OTHER_OUTCOME,
-  OTHER_RETRY_REASON,
-  OUTCOME_INDEX,
+  operationSlot,
   OUTCOMES,
-  RETRY_REASON_INDEX,
+  outcomeSlot,
   RETRY_REASONS,
+  retryReasonSlot,
   STATUS_CLASSES,
   statusClassIndex,
 } from './labels.js';
@@ -111,9 +107,10 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
     apply(stack: Stack) {
       const { events } = stack.context;
       const cells = set.attach();
-      const { calls, durationSum, durationBuckets, httpRequests, retries, cacheLookups, cacheErrors, circuitOpen, statesDropped } = cells;
-      const bounds = Float64Array.from(set.buckets);
-      const boundCount = bounds.length;
+      const { calls, durationSumMs, durationBuckets, httpRequests, retries, cacheLookups, cacheErrors, circuitOpen, statesDropped } = cells;
+      // Bounds in milliseconds, the unit durations arrive in: no division per call.
+      const boundsMs = Float64Array.from(set.buckets, (seconds) => seconds * 1000);
+      const boundCount = boundsMs.length;
       const stride = boundCount + 1;
       const outcomeCount = OUTCOMES.length;
       const statusCount = STATUS_CLASSES.length;
@@ -128,26 +125,25 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
       // The listeners only add to preallocated slots: no allocation, no label hashing per call.
       const unsubscribe = [
         events.on('callEnd', (e) => {
-          const operation = OPERATION_INDEX.get(e.operation) ?? OTHER_OPERATION;
-          const cell = operation * outcomeCount + (OUTCOME_INDEX.get(e.outcome) ?? OTHER_OUTCOME);
-          const seconds = e.durationMs >= 0 ? e.durationMs / 1000 : 0;
+          const operation = operationSlot(e.operation);
+          const cell = operation * outcomeCount + outcomeSlot(e.outcome);
+          const ms = e.durationMs >= 0 ? e.durationMs : 0;
           let bucket = 0;
-          while (bucket < boundCount && seconds > bounds[bucket]!) bucket++;
+          while (bucket < boundCount && ms > boundsMs[bucket]!) bucket++;
           calls[cell]! += 1;
-          durationSum[cell]! += seconds;
+          durationSumMs[cell]! += ms;
           durationBuckets[cell * stride + bucket]! += 1;
+          // The call's end says how a cache answered it: one listener per call, not two.
+          if (e.cache !== undefined) cacheLookups[operation * resultCount + cacheResultSlot(e.cache)]! += 1;
         }),
         events.on('attempt', (e) => {
-          httpRequests[(OPERATION_INDEX.get(e.operation) ?? OTHER_OPERATION) * statusCount + statusClassIndex(e.status)]! += 1;
+          httpRequests[operationSlot(e.operation) * statusCount + statusClassIndex(e.status)]! += 1;
         }),
         events.on('retry', (e) => {
-          retries[(OPERATION_INDEX.get(e.operation) ?? OTHER_OPERATION) * reasonCount + (RETRY_REASON_INDEX.get(e.reason) ?? OTHER_RETRY_REASON)]! += 1;
+          retries[operationSlot(e.operation) * reasonCount + retryReasonSlot(e.reason)]! += 1;
         }),
         events.on('retryBudget', (e) => {
           if (Number.isFinite(e.tokens)) cells.retryBudgetTokens = e.tokens;
-        }),
-        events.on('cache', (e) => {
-          cacheLookups[(OPERATION_INDEX.get(e.operation) ?? OTHER_OPERATION) * resultCount + (CACHE_RESULT_INDEX.get(e.result) ?? OTHER_CACHE_RESULT)]! += 1;
         }),
         events.on('cacheError', (e) => {
           cacheErrors[stores.indexOf(e.store) * kindCount]! += 1;
@@ -159,7 +155,7 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
           circuitOpen[stores.indexOf(e.store)] = e.open ? 1 : 0;
         }),
         events.on('stateDropped', (e) => {
-          statesDropped[OPERATION_INDEX.get(e.operation) ?? OTHER_OPERATION]! += 1;
+          statesDropped[operationSlot(e.operation)]! += 1;
         }),
       ];
 
