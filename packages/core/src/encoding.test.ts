@@ -22,6 +22,18 @@ describe('encoding', () => {
     );
   });
 
+  test("property: the fast path for plain values gives exactly the SDK's encoding", () => {
+    // The official SDK's encodeString, verbatim in behaviour (notes §1.3).
+    const reference = (value: string): string => encodeURIComponent(value).replace(/[!~*'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    const plainish = fc.string({ unit: fc.constantFrom(...'aZ09-_.~ !*/,%é'.split('')), maxLength: 12 });
+    fc.assert(
+      fc.property(fc.oneof(plainish, fc.string({ unit: 'grapheme' })), (value) => {
+        expect(encodeString(value)).toBe(reference(value));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   test('property: query values survive URLSearchParams decoding', () => {
     fc.assert(
       fc.property(fc.dictionary(fc.string({ minLength: 1, maxLength: 5 }).filter((k) => /^[a-z_-]+$/.test(k)), fc.string({ unit: 'grapheme' })), (params) => {

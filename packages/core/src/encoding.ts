@@ -1,13 +1,39 @@
 import type { PresenceRequest, QueryParam } from './types.js';
 
+/** 1 for the ASCII characters that stay as they are: `A-Z a-z 0-9 - _ .`. */
+const PLAIN = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.') PLAIN[c.charCodeAt(0)] = 1;
+
 /**
  * Percent-encodes one value exactly as the official JS SDK does (`encodeString` in its
  * `src/core/utils.ts`; protocol notes §1.3): `encodeURIComponent`, then `!~*'()` encoded too.
  * Only `A-Z a-z 0-9 - _ .` stay as they are.
  */
 export function encodeString(value: string): string {
-  return encodeURIComponent(value).replace(/[!~*'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  // Most values (names, ids, flags, numbers) need no encoding at all: check before building anything.
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 128 || PLAIN[code] === 0) return encodeSlowly(value);
+  }
+  return value;
 }
+
+// The values that do need encoding repeat too (the pnsdk name, a user id with a `#`): the last
+// few hundred are kept, and the whole memo is dropped when it fills, so it stays small.
+const ENCODED = new Map<string, string>();
+const ENCODED_MAX = 512;
+
+function encodeSlowly(value: string): string {
+  let encoded = ENCODED.get(value);
+  if (encoded === undefined) {
+    encoded = encodeURIComponent(value).replace(/[!~*'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    if (ENCODED.size >= ENCODED_MAX) ENCODED.clear();
+    // Long values (a state object) are rarely repeated and would crowd the memo.
+    if (value.length <= 128) ENCODED.set(value, encoded);
+  }
+  return encoded;
+}
+
 
 /**
  * A channel path segment: each name encoded on its own and joined with a raw comma, or the
