@@ -4,6 +4,7 @@ import {
   cacheTagsOf,
   createMemoryStore,
   cacheReporter,
+  deriveCall,
   createSingleFlight,
   type FlightScope,
   deepFreeze,
@@ -360,7 +361,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
 
     let result;
     try {
-      result = await next({ ...call, signal: flight.signal });
+      result = await next(deriveCall(call, { scope: flight }));
     } catch (error) {
       // Errors are never cached; let the next waiter take over at once.
       if (token !== undefined) background(release(key, token));

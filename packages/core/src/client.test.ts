@@ -2,11 +2,14 @@ import { inspect } from 'node:util';
 import { describe, expect, test } from 'vitest';
 import {
   createPresence,
+  deriveCall,
+  hereNow,
   PresenceAbortError,
   PresenceConfigurationError,
   PresenceError,
   PresenceSerializationError,
   PresenceTimeoutError,
+  type Call,
   type PresenceEventMap,
   type StateSerializer,
 } from './index.js';
@@ -117,6 +120,41 @@ describe('deadline and abort', () => {
     const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     await presence.leave({ channels: ['a'] });
     expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBe(before);
+  });
+});
+
+describe('calls passed on with deriveCall', () => {
+  test('carry changes and share one scope: the signal, made on first read, is the same for every copy', async () => {
+    const seen: Call[] = [];
+    const presence = createPresence({
+      ...base(),
+      plugins: [
+        {
+          name: 'spy',
+          apply: (stack) => {
+            stack.add((next) => (call) => next(deriveCall(call, { attempt: 7 })), { name: 'derive', step: 'finalize', priority: 0 });
+            stack.add((next) => (call) => (seen.push(call), next(call)), { name: 'spy', step: 'finalize', priority: -200 });
+          },
+        },
+      ],
+    });
+    await presence.leave({ channels: ['a'] });
+    const [call] = seen;
+    expect(call!.attempt).toBe(7);
+    expect(call!.request?.operation).toBe('leave');
+    const copy = deriveCall(call!, { request: undefined });
+    expect(copy.request).toBeUndefined();
+    expect(copy.signal).toBe(call!.signal);
+    expect(copy.signal).toBeInstanceOf(AbortSignal);
+  });
+
+  test('a plain copy (a spread) stays plain, and a new scope replaces its signal and deadline', () => {
+    const signal = new AbortController().signal;
+    const plain = { id: 1, operation: hereNow, params: {}, config: {} as never, signal, deadline: 5, timeoutMs: 10, attempt: 1, request: undefined } as Call;
+    expect(deriveCall(plain, { attempt: 2 })).toEqual({ ...plain, attempt: 2 });
+    const scopeSignal = new AbortController().signal;
+    const scope = { signal: scopeSignal, deadline: 9, cache: undefined, onCancel: () => () => {} };
+    expect(deriveCall(plain, { scope })).toMatchObject({ signal: scopeSignal, deadline: 9, attempt: 1 });
   });
 });
 

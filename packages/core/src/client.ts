@@ -1,6 +1,6 @@
 import { createBuilder, type Builder } from './builder.js';
 import { checkTimeout, resolveConfig, type PresenceOptions } from './config.js';
-import { CALL_SCOPE } from './call-scope.js';
+import { CallFrame, transportContextOf } from './call-scope.js';
 import { withDeadline, type DeadlineScope } from './deadline.js';
 import { PresenceConfigurationError } from './errors/configuration-error.js';
 import { PresenceError } from './errors/presence-error.js';
@@ -48,40 +48,6 @@ export interface PresenceClient<S = JsonValue> {
   close(): Promise<void>;
 }
 
-// A shared accessor: a call answered from a cache never pays for an AbortSignal, and a spread
-// (`{ ...call }`) still copies the signal as a value. (A getter in an object literal would cost
-// more than a whole cached call: V8 builds such objects in dictionary mode.)
-const LAZY_SIGNAL: PropertyDescriptor = {
-  get(this: { [CALL_SCOPE]: DeadlineScope }) {
-    return this[CALL_SCOPE].signal;
-  },
-  enumerable: true,
-};
-
-/** The call as it enters the stack. */
-class CallFrame implements Call {
-  readonly id: number;
-  readonly operation: AnyOperation;
-  readonly params: unknown;
-  readonly config: ResolvedConfig;
-  declare readonly signal: AbortSignal;
-  readonly deadline: number;
-  readonly timeoutMs: number;
-  readonly attempt = 1;
-  readonly [CALL_SCOPE]: DeadlineScope;
-
-  constructor(id: number, operation: AnyOperation, params: unknown, config: ResolvedConfig, scope: DeadlineScope, timeoutMs: number) {
-    this.id = id;
-    this.operation = operation;
-    this.params = params;
-    this.config = config;
-    this[CALL_SCOPE] = scope;
-    Object.defineProperty(this, 'signal', LAZY_SIGNAL);
-    this.deadline = scope.deadline;
-    this.timeoutMs = timeoutMs;
-  }
-}
-
 function outcomeOf(error: unknown): Outcome {
   if (PresenceError.isInstance(error) && error.code !== 'configuration_error') return error.code;
   return 'protocol_error';
@@ -116,22 +82,23 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
 
   // The end of the chain: one attempt on the transport, reported as an event.
   const terminal: Handler = async (call) => {
-    const started = performance.now();
-    const report = (status: number | undefined, error?: PresenceError): void => {
-      if (!events.has('attempt')) return;
-      const durationMs = performance.now() - started;
-      events.emit('attempt', { operation: call.operation.name, callId: call.id, attempt: call.attempt, durationMs, ...(status === undefined ? {} : { status }), ...(error ? { error } : {}) });
-    };
+    // Timed only when someone listens for attempts (a listener added mid-attempt sees the next one).
+    const started = listeners.attempt.length !== 0 ? performance.now() : 0;
     try {
-      const response = await transport.send(call.request!, { signal: call.signal, deadline: call.deadline, attempt: call.attempt });
-      report(response.status);
+      // The context makes the call's AbortSignal only if the transport reads it (httpTransport uses onCancel).
+      const response = await transport.send(call.request!, transportContextOf(call));
+      if (started !== 0) reportAttempt(call, started, response.status, undefined);
       return { response };
     } catch (error) {
       // A transport that rejects with a generic AbortError still yields the typed reason.
       const typed = call.signal.aborted && !PresenceError.isInstance(error) ? call.signal.reason : error;
-      report(undefined, PresenceError.isInstance(typed) ? typed : undefined);
+      if (started !== 0) reportAttempt(call, started, undefined, PresenceError.isInstance(typed) ? typed : undefined);
       throw typed;
     }
+  };
+  const reportAttempt = (call: Call, started: number, status: number | undefined, error: PresenceError | undefined): void => {
+    const durationMs = performance.now() - started;
+    events.emit('attempt', { operation: call.operation.name, callId: call.id, attempt: call.attempt, durationMs, ...(status === undefined ? {} : { status }), ...(error ? { error } : {}) });
   };
 
   let callIds = 0;
@@ -159,7 +126,7 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
         operation.name,
         timeoutMs,
         callOptions?.signal,
-        (callScope) => handler(new CallFrame(callId, operation, params, config as ResolvedConfig, (scope = callScope), timeoutMs)),
+        (callScope) => handler(new CallFrame(callId, operation, params, config as ResolvedConfig, (scope = callScope), timeoutMs, 1, undefined)),
         started,
       );
       // Read straight from the table: on a cached call even a call to `events.has` shows.

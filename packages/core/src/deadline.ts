@@ -1,26 +1,24 @@
 import { PresenceAbortError } from './errors/abort-error.js';
 import { PresenceTimeoutError } from './errors/timeout-error.js';
+import type { CallScope } from './call-scope.js';
 import type { CacheResult } from './events.js';
 import type { OperationName } from './types.js';
 
 /** What a call's work sees of its deadline. */
-export interface DeadlineScope {
-  /** Fires on the caller's abort or at the deadline; its `reason` is the typed error. */
-  readonly signal: AbortSignal;
-  /** A `performance.now()` reading: monotonic, immune to wall-clock steps. */
-  readonly deadline: number;
-  /** How a cache answered the call, noted by the cache (see `cacheReporter`); the call's `callEnd` carries it. */
-  cache: CacheResult | undefined;
-}
+export type DeadlineScope = CallScope;
+
+const NOTHING_TO_STOP = (): void => {};
 
 /**
  * One call's deadline and cancellation. The AbortSignal is made only when something asks for it:
  * creating one costs more than a whole cached call, and a cache hit never needs it.
  */
-class Deadline<T> implements DeadlineScope {
+class Deadline<T> implements CallScope {
   readonly deadline: number;
   cache: CacheResult | undefined = undefined;
   #controller: AbortController | undefined;
+  // Usually none or one (the attempt in flight): an array only when a second one comes.
+  #cancelListeners: ((reason: Error) => void) | Array<(reason: Error) => void> | undefined;
   #reason: Error | undefined;
   #settled = false;
   readonly #timer: ReturnType<typeof setTimeout>;
@@ -38,8 +36,9 @@ class Deadline<T> implements DeadlineScope {
     this.#timeoutMs = timeoutMs;
     this.deadline = startedAt + timeoutMs;
     // The error is made only if the deadline passes: building one (its stack) costs more than a cached call.
-    this.#timer = setTimeout(this.#onTimeout, timeoutMs);
-    callerSignal?.addEventListener('abort', this.#onAbort, { once: true });
+    // Module-level handlers and the scope itself as the listener object: no closures per call.
+    this.#timer = setTimeout(onDeadline, timeoutMs, this);
+    callerSignal?.addEventListener('abort', this, { once: true });
   }
 
   get signal(): AbortSignal {
@@ -50,22 +49,48 @@ class Deadline<T> implements DeadlineScope {
     return this.#controller.signal;
   }
 
-  readonly #onTimeout = (): void => this.#fail(new PresenceTimeoutError(this.#timeoutMs, { operation: this.#operation }));
+  onCancel(listener: (reason: Error) => void): () => void {
+    if (this.#reason) {
+      listener(this.#reason);
+      return NOTHING_TO_STOP;
+    }
+    const current = this.#cancelListeners;
+    if (current === undefined) this.#cancelListeners = listener;
+    else if (typeof current === 'function') this.#cancelListeners = [current, listener];
+    else current.push(listener);
+    return () => {
+      const now = this.#cancelListeners;
+      if (now === listener) this.#cancelListeners = undefined;
+      else if (Array.isArray(now)) this.#cancelListeners = now.filter((l) => l !== listener);
+    };
+  }
 
-  readonly #onAbort = (): void => this.#fail(new PresenceAbortError({ operation: this.#operation, cause: this.#callerSignal?.reason }));
+  /** The deadline passed. */
+  expire(): void {
+    this.#fail(new PresenceTimeoutError(this.#timeoutMs, { operation: this.#operation }));
+  }
 
-  readonly #fail = (reason: Error): void => {
+  /** The caller's signal fired (this object is its listener). */
+  handleEvent(): void {
+    this.#fail(new PresenceAbortError({ operation: this.#operation, cause: this.#callerSignal?.reason }));
+  }
+
+  #fail(reason: Error): void {
     if (!this.#finish()) return;
     this.#reason = reason;
     this.#controller?.abort(reason);
     this.#reject(reason);
-  };
+    const listeners = this.#cancelListeners;
+    this.#cancelListeners = undefined;
+    if (typeof listeners === 'function') listeners(reason);
+    else if (listeners) for (const listener of listeners) listener(reason);
+  }
 
   #finish(): boolean {
     if (this.#settled) return false;
     this.#settled = true;
     clearTimeout(this.#timer);
-    this.#callerSignal?.removeEventListener('abort', this.#onAbort);
+    this.#callerSignal?.removeEventListener('abort', this);
     return true;
   }
 
@@ -75,6 +100,10 @@ class Deadline<T> implements DeadlineScope {
       (error: unknown) => this.#finish() && this.#reject(error),
     );
   }
+}
+
+function onDeadline(scope: { expire(): void }): void {
+  scope.expire();
 }
 
 /**

@@ -55,8 +55,10 @@ function apiError(
 export function readEnvelope(
   response: PresenceResponse,
   operation: OperationName,
-  secrets: readonly (Secret | string | undefined)[] = [],
+  /** What no excerpt may show; a function is only called when an error is built. */
+  secretsOrThunk: readonly (Secret | string | undefined)[] | (() => readonly (Secret | string | undefined)[]) = [],
 ): JsonObject {
+  const secrets = (): readonly (Secret | string | undefined)[] => (typeof secretsOrThunk === 'function' ? secretsOrThunk() : secretsOrThunk);
   let body: unknown;
   let parsed = false;
   try {
@@ -68,11 +70,11 @@ export function readEnvelope(
 
   if (response.status >= 400) {
     // An error page (HTML from a proxy, an empty 500) is still the service saying no.
-    throw apiError(parsed && isObject(body) ? body : undefined, response, operation, secrets);
+    throw apiError(parsed && isObject(body) ? body : undefined, response, operation, secrets());
   }
 
   const contentType = response.headers['content-type'] ?? '';
-  const excerpt = (): string => excerptOf(response.body, secrets);
+  const excerpt = (): string => excerptOf(response.body, secrets());
   if (!/json|javascript/i.test(contentType)) {
     throw new PresenceProtocolError(
       `${operation}: expected a JSON response but the content type was ${contentType ? `"${contentType}"` : 'missing'} (HTTP ${response.status}). Check that the origin points at a PubNub presence service.`,
@@ -93,6 +95,6 @@ export function readEnvelope(
     });
   }
   const saysError = body.error === 1 || body.error === true || isObject(body.error);
-  if (saysError || (typeof body.status === 'number' && body.status >= 400)) throw apiError(body, response, operation, secrets);
+  if (saysError || (typeof body.status === 'number' && body.status >= 400)) throw apiError(body, response, operation, secrets());
   return body;
 }

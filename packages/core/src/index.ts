@@ -70,6 +70,7 @@ export { decodeNames, encodeNames, encodeQuery, encodeString, requestTarget } fr
 export { parseRetryAfter, readEnvelope } from './envelope.js';
 export { excerptOf, scrubSecrets, Secret } from './secret.js';
 export { sleep, withDeadline } from './deadline.js';
+export { deriveCall, type CallChanges, type CallScope } from './call-scope.js';
 export { MAX_LIMIT, MAX_NAME_LENGTH, MAX_URL_BYTES } from './validate.js';
 
 // State

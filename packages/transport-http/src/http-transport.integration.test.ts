@@ -170,6 +170,43 @@ describe('abort and deadline over real sockets', () => {
   });
 });
 
+describe('cancellation without an AbortSignal', () => {
+  /** Counts AbortControllers made while `work` runs (each costs about 2 µs with its signal). */
+  async function controllersMadeDuring(work: () => Promise<unknown>): Promise<number> {
+    const Original = globalThis.AbortController;
+    let made = 0;
+    globalThis.AbortController = class extends Original {
+      constructor() {
+        super();
+        made++;
+      }
+    };
+    try {
+      await work();
+    } finally {
+      globalThis.AbortController = Original;
+    }
+    return made;
+  }
+
+  it('a call through the client watches its deadline with onCancel: no AbortController is made', async () => {
+    const { client } = setup();
+    await hereNow(client); // warm: the socket is open
+    expect(await controllersMadeDuring(() => Promise.all([hereNow(client), hereNow(client), hereNow(client)]))).toBe(0);
+  });
+
+  it('a middleware that spreads the call still gets cancellation, through the signal it copied', async () => {
+    const { client, transport } = setup({ timeoutMs: 200 });
+    client.stack.add((next) => (call) => next({ ...call }), { name: 'spreads', step: 'finalize', priority: -300 });
+    handler = () => {}; // never answers
+    const started = performance.now();
+    await expect(hereNow(client)).rejects.toBeInstanceOf(PresenceTimeoutError);
+    expect(performance.now() - started).toBeLessThan(250);
+    await tick();
+    expect(inUse(transport)).toBe(0);
+  });
+});
+
 describe('real socket faults', () => {
   it('socket hang up (server drops the connection) is a retried network error', async () => {
     const { client, attempts } = setup();

@@ -16,7 +16,7 @@ import {
   type Transport,
   type TransportContext,
 } from '@presence/core';
-import { checkNow, createSigner, signingOptions } from './signing.js';
+import { checkNow, createSigner, SignedRequest, signingOptions } from './signing.js';
 
 export const DEFAULT_ORIGIN = 'https://ps.pndsn.com';
 export const DEFAULT_MAX_SOCKETS = 50;
@@ -141,25 +141,24 @@ class Exchange {
   chunks: Buffer[] = [];
   size = 0;
   settled = false;
+  /** Stops watching the call's cancellation: onCancel's stopper, or removes the signal listener. */
+  stopWatching: (() => void) | undefined;
 
   constructor(
     readonly shared: Shared,
     readonly request: PresenceRequest,
     readonly target: string,
-    readonly signal: AbortSignal,
     readonly resolve: (response: PresenceResponse) => void,
     readonly reject: (error: unknown) => void,
   ) {}
 
-  /** The call's signal fired (deadline or caller's abort): listener object for `addEventListener`. */
-  handleEvent(): void {
-    this.abandon(this.signal.reason);
-  }
+  /** The call ended early (deadline or caller's abort). */
+  readonly cancel = (reason: unknown): void => this.abandon(reason);
 
   finish(): boolean {
     if (this.settled) return false;
     this.settled = true;
-    this.signal.removeEventListener('abort', this);
+    this.stopWatching?.();
     if (this.timer !== undefined) clearTimeout(this.timer);
     return true;
   }
@@ -311,26 +310,34 @@ export function httpTransport(options: HttpTransportOptions = {}): HttpTransport
   let closed = false;
 
   const shared: Shared = { host, maxBodyBytes };
-  // Encoded request lines that this transport's own signing middleware already built.
-  const targets = new WeakMap<PresenceRequest, string>();
-  const sign = createSigner(now, targets);
+  const sign = createSigner(now);
 
   function send(presenceRequest: PresenceRequest, context: TransportContext): Promise<PresenceResponse> {
-    const { signal } = context;
     const operation = presenceRequest.operation;
     if (closed) {
       return Promise.reject(new PresenceConfigurationError('transport', `${operation}: the HTTP transport is closed; create a new client and transport.`, { operation }));
     }
-    if (signal.aborted) return Promise.reject(signal.reason);
-    const target = targets.get(presenceRequest) ?? requestTarget(presenceRequest);
+    const target = SignedRequest.targetOf(presenceRequest) ?? requestTarget(presenceRequest);
     return new Promise<PresenceResponse>((resolve, reject) => {
-      const exchange = new Exchange(shared, presenceRequest, target, signal, resolve, reject);
+      const exchange = new Exchange(shared, presenceRequest, target, resolve, reject);
+      // The client's context tells of a cancellation without an AbortSignal (about 3 µs less per
+      // request); a context without onCancel (a direct caller, a copied call) is watched by its signal.
+      if (context.onCancel) {
+        exchange.stopWatching = context.onCancel(exchange.cancel);
+      } else {
+        const { signal } = context;
+        if (signal.aborted) return exchange.cancel(signal.reason);
+        const onAbort = (): void => exchange.cancel(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        exchange.stopWatching = () => signal.removeEventListener('abort', onAbort);
+      }
+      // Already over (onCancel answers at once when it is): nothing is sent.
+      if (exchange.settled) return;
       const req = request({ ...base, path: target });
       exchange.req = req;
       (req as Tagged<ClientRequest>)[EXCHANGE] = exchange;
       req.on('error', onRequestError);
       req.on('response', onResponse);
-      signal.addEventListener('abort', exchange, { once: true });
       if (attemptTimeoutMs !== undefined && context.deadline - performance.now() > attemptTimeoutMs) {
         exchange.timer = setTimeout(onAttemptTimeout, attemptTimeoutMs, exchange, attemptTimeoutMs);
       }

@@ -1,4 +1,5 @@
 import {
+  deriveCall,
   PresenceConfigurationError,
   PresenceError,
   sleep,
@@ -125,7 +126,7 @@ export function retry(options: RetryOptions = {}): RetryPlugin {
           if (events.has('retry')) events.emit('retry', { operation: call.operation.name, callId: call.id, attempt, reason, delayMs });
           if (logger.enabled) logger.debug({ operation: call.operation.name, attempt, reason, delayMs }, 'presence retry');
           await sleep(delayMs, call.signal);
-          call = { ...first, attempt };
+          call = deriveCall(first, { attempt });
         }
       }
     };

@@ -1,5 +1,6 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import {
+  deriveCall,
   encodeString,
   PresenceConfigurationError,
   type Middleware,
@@ -61,14 +62,35 @@ export const signingOptions: MiddlewareOptions = { name: 'signing', step: 'final
  * `signature` to every attempt's request. Without a secret key it passes requests through.
  */
 export function signingMiddleware(options: SigningOptions = {}): Middleware {
-  return createSigner(checkNow(options.now), undefined);
+  return createSigner(checkNow(options.now));
 }
 
 /**
- * The middleware itself. When `targets` is given (by the HTTP transport that owns it), the encoded
- * request line it builds anyway is kept there for the transport, so no value is encoded twice.
+ * A signed request that also holds the request line the signer built anyway, so the HTTP transport
+ * sends it without encoding anything twice. Private, so a middleware's `{ ...request }` copy (which
+ * may change the query) does not carry a stale line: the transport then encodes the copy itself.
  */
-export function createSigner(now: () => number, targets: WeakMap<PresenceRequest, string> | undefined): Middleware {
+export class SignedRequest implements PresenceRequest {
+  readonly operation: PresenceRequest['operation'];
+  readonly path: string;
+  readonly query: readonly QueryParam[];
+  readonly #target: string;
+
+  constructor(request: PresenceRequest, query: readonly QueryParam[], target: string) {
+    this.operation = request.operation;
+    this.path = request.path;
+    this.query = query;
+    this.#target = target;
+  }
+
+  /** The encoded request line of a request this signer made, else undefined. */
+  static targetOf(request: PresenceRequest): string | undefined {
+    return request instanceof SignedRequest ? request.#target : undefined;
+  }
+}
+
+/** The signing middleware itself, with the clock it reads for `timestamp`. */
+export function createSigner(now: () => number): Middleware {
   return (next, { config }) => {
     if (!config.secretKey) return next;
     // Reveal the secret once, into a KeyObject, rather than on every request.
@@ -76,30 +98,32 @@ export function createSigner(now: () => number, targets: WeakMap<PresenceRequest
     const publishKey = config.publishKey ?? 'undefined';
     return (call) => {
       const request = call.request!;
+      const given = request.query;
       const query: QueryParam[] = [];
-      const pairs: Array<[string, string]> = [];
+      const pairs: Array<readonly [string, string]> = [];
       let line = '';
-      for (const param of request.query) {
+      for (let i = 0; i < given.length; i++) {
+        const param = given[i]!;
         const name = param[0];
         if (name === 'timestamp' || name === 'signature') continue;
         const value = encodeString(param[1]);
         query.push(param);
-        pairs.push([name, value]);
+        pairs.push(value === param[1] ? param : [name, value]);
         line += `${line ? '&' : ''}${name}=${value}`;
       }
       // Digits only: nothing to encode.
       const timestamp = String(Math.floor(now() / 1000));
-      query.push(['timestamp', timestamp]);
-      pairs.push(['timestamp', timestamp]);
+      const stamp = ['timestamp', timestamp] as const;
+      query.push(stamp);
+      pairs.push(stamp);
       pairs.sort(compareParams);
       let sorted = '';
-      for (const [name, value] of pairs) sorted += `${sorted ? '&' : ''}${name}=${value}`;
+      for (let i = 0; i < pairs.length; i++) sorted += `${i ? '&' : ''}${pairs[i]![0]}=${pairs[i]![1]}`;
       const signature = `v2.${createHmac('sha256', key).update(`GET\n${publishKey}\n${request.path}\n${sorted}\n`).digest('base64url')}`;
       query.push(['signature', signature]);
-      const signed = { ...request, query };
       // base64url and `.` are unreserved: the signature goes on the line as it is.
-      targets?.set(signed, `${request.path}?${line ? `${line}&` : ''}timestamp=${timestamp}&signature=${signature}`);
-      return next({ ...call, request: signed });
+      const target = `${request.path}?${line ? `${line}&` : ''}timestamp=${timestamp}&signature=${signature}`;
+      return next(deriveCall(call, { request: new SignedRequest(request, query, target) }));
     };
   };
 }

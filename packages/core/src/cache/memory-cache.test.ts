@@ -161,6 +161,24 @@ describe('single-flight', () => {
     );
     await expect(promise).rejects.toMatchObject({ code: 'timeout' });
   });
+
+  test("a flight's deadline reaches onCancel listeners, with no signal made; a listener can stop, and one added late hears at once", async () => {
+    const flights = createSingleFlight<string>();
+    const heard: string[] = [];
+    const { promise } = flights.run('k', { timeoutMs: 20, operation: 'hereNow' }, (flight) =>
+      new Promise((_, reject) => {
+        const stop = flight.onCancel(() => heard.push('stopped one'));
+        stop();
+        flight.onCancel((reason) => {
+          heard.push(`first: ${reason.name}`);
+          flight.onCancel((late) => heard.push(`late: ${late.name}`));
+          reject(reason);
+        });
+      }),
+    );
+    await expect(promise).rejects.toMatchObject({ code: 'timeout' });
+    expect(heard).toEqual(['first: PresenceTimeoutError', 'late: PresenceTimeoutError']);
+  });
 });
 
 describe('the memory store', () => {

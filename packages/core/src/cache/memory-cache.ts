@@ -1,6 +1,7 @@
 import { PresenceConfigurationError } from '../errors/configuration-error.js';
 import type { Plugin } from '../types.js';
 import { cacheKeyOf, cacheTagsOf, invalidationTagsOf } from './cache-key.js';
+import { deriveCall } from '../call-scope.js';
 import { cacheReporter } from './cache-event.js';
 import { deepFreeze } from './deep-freeze.js';
 import { createMemoryStore, type MemoryStore } from './memory-store.js';
@@ -57,7 +58,7 @@ export function memoryCache(options: MemoryCacheOptions = {}): MemoryCachePlugin
             }
             const { promise, leader } = flights.run(key, { timeoutMs: call.timeoutMs, operation: operation.name }, async (flight) => {
               // The upstream call runs under the flight's deadline, not this caller's: another caller may still want it.
-              const { output } = await next({ ...call, signal: flight.signal });
+              const { output } = await next(deriveCall(call, { scope: flight }));
               const frozen = deepFreeze(output);
               // Only successful, parsed answers reach here: errors are never cached.
               store.set(key, frozen, { ttlMs, tags: cacheTagsOf(operation, call.params, config) });

@@ -1,10 +1,10 @@
+import type { CallScope } from '../call-scope.js';
 import { PresenceTimeoutError } from '../errors/timeout-error.js';
+import type { CacheResult } from '../events.js';
 import type { OperationName } from '../types.js';
 
-/** What a flight's work sees: a signal that fires at the flight's own deadline. */
-export interface FlightScope {
-  readonly signal: AbortSignal;
-}
+/** What a flight's work sees: a scope that ends at the flight's own deadline. */
+export type FlightScope = CallScope;
 
 export interface SingleFlight<T> {
   /**
@@ -18,35 +18,65 @@ export interface SingleFlight<T> {
 }
 
 /**
- * The flight's deadline signal, made on first use: a flight answered without going upstream (an
- * L2 hit) never pays for an AbortController and a timer.
+ * The flight's deadline, armed on first use: a flight answered without going upstream (an L2 hit)
+ * never pays for a timer, and one that goes upstream over HTTP never makes an AbortSignal.
  */
-class Flight implements FlightScope {
+class Flight implements CallScope {
+  readonly deadline: number;
+  cache: CacheResult | undefined = undefined;
   #controller: AbortController | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  readonly #deadline: number;
+  #armed = false;
+  #ended = false;
+  #reason: Error | undefined;
+  readonly #listeners = new Set<(reason: Error) => void>();
 
   constructor(
     readonly timeoutMs: number,
     readonly operation: OperationName,
   ) {
-    this.#deadline = performance.now() + timeoutMs;
+    this.deadline = performance.now() + timeoutMs;
   }
 
   get signal(): AbortSignal {
     if (!this.#controller) {
-      const controller = new AbortController();
-      this.#controller = controller;
-      const abort = (): void => controller.abort(new PresenceTimeoutError(this.timeoutMs, { operation: this.operation }));
-      const left = this.#deadline - performance.now();
-      if (left <= 0) abort();
-      else this.#timer = setTimeout(abort, left);
+      this.#controller = new AbortController();
+      if (this.#reason) this.#controller.abort(this.#reason);
+      else this.#arm();
     }
     return this.#controller.signal;
   }
 
+  onCancel(listener: (reason: Error) => void): () => void {
+    if (this.#reason) {
+      listener(this.#reason);
+      return () => {};
+    }
+    this.#arm();
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  #arm(): void {
+    if (this.#armed || this.#ended) return;
+    this.#armed = true;
+    const left = this.deadline - performance.now();
+    if (left <= 0) this.#expire();
+    else this.#timer = setTimeout(this.#expire, left);
+  }
+
+  readonly #expire = (): void => {
+    if (this.#reason || this.#ended) return;
+    this.#reason = new PresenceTimeoutError(this.timeoutMs, { operation: this.operation });
+    this.#controller?.abort(this.#reason);
+    for (const listener of this.#listeners) listener(this.#reason);
+    this.#listeners.clear();
+  };
+
   end(): void {
+    this.#ended = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#listeners.clear();
   }
 }
 

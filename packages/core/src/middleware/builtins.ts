@@ -1,24 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { deriveCall } from '../call-scope.js';
 import { readEnvelope } from '../envelope.js';
-import type { Middleware, MiddlewareOptions } from '../types.js';
+import type { Middleware, MiddlewareOptions, QueryParam } from '../types.js';
 
-/**
- * Serialize step: the operation turns validated parameters into a request. The next call is built
- * field by field: the call entering the stack holds its signal behind an accessor, which a spread
- * would copy on V8's slow path; from here on calls are plain objects that spread cheaply.
- */
-export const buildRequest: Middleware = (next) => (call) =>
-  next({
-    id: call.id,
-    operation: call.operation,
-    params: call.params,
-    config: call.config,
-    signal: call.signal,
-    deadline: call.deadline,
-    timeoutMs: call.timeoutMs,
-    attempt: call.attempt,
-    request: call.operation.request(call.params, call.config),
-  });
+/** Serialize step: the operation turns validated parameters into a request. */
+export const buildRequest: Middleware = (next) => (call) => next(deriveCall(call, { request: call.operation.request(call.params, call.config) }));
 export const buildRequestOptions: MiddlewareOptions = { name: 'buildRequest', step: 'serialize', priority: 0 };
 
 /**
@@ -28,11 +14,18 @@ export const buildRequestOptions: MiddlewareOptions = { name: 'buildRequest', st
  */
 export const commonParams: Middleware = (next, { config }) => (call) => {
   const request = call.request!;
-  const query = [...request.query];
-  if (!query.some(([name]) => name === 'uuid')) query.push(['uuid', config.userId]);
+  const given = request.query;
+  const query: QueryParam[] = [];
+  let hasUuid = false;
+  for (let i = 0; i < given.length; i++) {
+    const param = given[i]!;
+    if (param[0] === 'uuid') hasUuid = true;
+    query.push(param);
+  }
+  if (!hasUuid) query.push(['uuid', config.userId]);
   query.push(['requestid', randomUUID()], ['pnsdk', config.sdkName]);
   if (config.authKey) query.push(['auth', config.authKey.reveal()]);
-  return next({ ...call, request: { ...request, query } });
+  return next(deriveCall(call, { request: { ...request, query } }));
 };
 export const commonParamsOptions: MiddlewareOptions = { name: 'commonParams', step: 'finalize', priority: -50 };
 
@@ -41,8 +34,8 @@ export const parseResponse: Middleware = (next, { config }) => async (call) => {
   const result = await next(call);
   if (!result.response || 'output' in result) return result;
   // The signature is a secret too: a body that echoes the request must not carry it into an excerpt.
-  const signature = call.request?.query.find(([name]) => name === 'signature')?.[1];
-  const body = readEnvelope(result.response, call.operation.name, [config.authKey, config.secretKey, signature]);
+  // Looked up only when an error is built.
+  const body = readEnvelope(result.response, call.operation.name, () => [config.authKey, config.secretKey, call.request?.query.find(([name]) => name === 'signature')?.[1]]);
   return { response: result.response, output: call.operation.parse(body, call.params, config) };
 };
 export const parseResponseOptions: MiddlewareOptions = { name: 'parseResponse', step: 'deserialize', priority: 0 };
