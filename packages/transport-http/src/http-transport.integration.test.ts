@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import {
   createPresence,
+  memoryCache,
   PresenceAbortError,
   PresenceApiError,
   PresenceNetworkError,
@@ -193,6 +194,21 @@ describe('cancellation without an AbortSignal', () => {
     const { client } = setup();
     await hereNow(client); // warm: the socket is open
     expect(await controllersMadeDuring(() => Promise.all([hereNow(client), hereNow(client), hereNow(client)]))).toBe(0);
+  });
+
+  it("a cache's single-flight runs the request under the flight's own deadline, which still destroys a hung request", async () => {
+    const transport = httpTransport({ origin });
+    const client = createPresence({ subscribeKey: 'sub', userId: 'me', transport, plugins: [memoryCache()], timeoutMs: 150 });
+    open.push({ client, transport });
+    handler = () => {}; // never answers
+    const started = performance.now();
+    await expect(Promise.all([hereNow(client), hereNow(client)])).rejects.toBeInstanceOf(PresenceTimeoutError);
+    expect(performance.now() - started).toBeLessThan(250);
+    expect(requests).toBe(1); // the two callers shared one request
+    // The flight's deadline (150 ms from its start) has passed too: its request is gone, not left hanging.
+    while (inUse(transport) > 0 && performance.now() - started < 1000) await tick();
+    expect(inUse(transport)).toBe(0);
+    expect(performance.now() - started).toBeLessThan(400);
   });
 
   it('a middleware that spreads the call still gets cancellation, through the signal it copied', async () => {
