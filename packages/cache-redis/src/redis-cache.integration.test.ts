@@ -47,6 +47,22 @@ describe('redisCache in one process', () => {
     expect(Object.isFrozen(results[0])).toBe(true);
   });
 
+  it("each call's callEnd says how the cache answered, a caller that gave up before the fill included", async () => {
+    const p = await peer(hereNowTransport({ delayMs: 120 }), {}, { timeoutMs: 60 });
+    const ends: Array<{ outcome: string; cache: string | undefined }> = [];
+    p.client.events.on('callEnd', (e) => ends.push({ outcome: e.outcome, cache: e.cache }));
+    await expect(p.client.hereNow({ channels: ['lobby'] })).rejects.toMatchObject({ code: 'timeout' });
+    // The flight had the same 60 ms deadline, so nothing was cached: a caller with time to wait misses too, then hits.
+    await eventually(() => p.cacheResults().length === 1, 1000);
+    await p.client.hereNow({ channels: ['lobby'] }, { timeoutMs: 1000 });
+    await p.client.hereNow({ channels: ['lobby'] });
+    expect(ends).toEqual([
+      { outcome: 'timeout', cache: 'miss' },
+      { outcome: 'success', cache: 'miss' },
+      { outcome: 'success', cache: 'hit_l1' },
+    ]);
+  });
+
   it('answers from L1, then from L2 in another process, each without an upstream request', async () => {
     const a = await peer();
     const b = await peer();

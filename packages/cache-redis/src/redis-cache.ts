@@ -5,6 +5,7 @@ import {
   createMemoryStore,
   cacheReporter,
   deriveCall,
+  noteCacheResult,
   createSingleFlight,
   type FlightScope,
   deepFreeze,
@@ -433,6 +434,9 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
               report(call, 'coalesced');
               return { output: (await promise).output };
             }
+            // Noted now, so a caller whose deadline ends the call before the fill does still counts
+            // as a lookup; the answer below refines it (an L2 hit, a stale answer).
+            noteCacheResult(call, 'miss');
             let filled: Filled;
             try {
               filled = await promise;

@@ -94,24 +94,23 @@ export function noteCacheResult(call: Call, result: CacheResult): void {
   if (scope !== undefined) scope.cache = result;
 }
 
-/** One attempt's view of its call, for the transport: the signal is made only if the transport reads it. */
+/**
+ * One attempt's view of its call, for the transport: the signal is made only if the transport
+ * reads it. Both are own properties, so a transport wrapper's `{ ...context }` copy keeps them.
+ */
 class AttemptContext implements TransportContext {
-  readonly #scope: CallScope;
+  declare readonly signal: AbortSignal;
+  readonly onCancel: (listener: (reason: Error) => void) => () => void;
   readonly deadline: number;
   readonly attempt: number;
+  readonly [CALL_SCOPE]: CallScope;
 
   constructor(scope: CallScope, attempt: number) {
-    this.#scope = scope;
+    this[CALL_SCOPE] = scope;
+    Object.defineProperty(this, 'signal', LAZY_SIGNAL);
+    this.onCancel = (listener) => scope.onCancel(listener);
     this.deadline = scope.deadline;
     this.attempt = attempt;
-  }
-
-  get signal(): AbortSignal {
-    return this.#scope.signal;
-  }
-
-  onCancel(listener: (reason: Error) => void): () => void {
-    return this.#scope.onCancel(listener);
   }
 }
 

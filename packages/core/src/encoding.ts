@@ -11,29 +11,35 @@ for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-
  */
 export function encodeString(value: string): string {
   // Most values (names, ids, flags, numbers) need no encoding at all: check before building anything.
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (code >= 128 || PLAIN[code] === 0) return encodeSlowly(value);
-  }
-  return value;
+  return isPlain(value) ? value : encodeURIComponent(value).replace(/[!~*'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-// The values that do need encoding repeat too (the pnsdk name, a user id with a `#`): the last
-// few hundred are kept, and the whole memo is dropped when it fills, so it stays small.
+function isPlain(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 128 || PLAIN[code] === 0) return false;
+  }
+  return true;
+}
+
+// Query values that do need encoding repeat (the pnsdk name, a user id with a `#`): the last few
+// hundred are kept, and the memo is dropped whole when it fills, so it stays small. Never the
+// `auth` token: a secret is not kept beyond the request that carries it.
 const ENCODED = new Map<string, string>();
 const ENCODED_MAX = 512;
 
-function encodeSlowly(value: string): string {
+/** One query parameter's value, encoded as `encodeString` does, with repeats served from a memo. */
+export function encodeParam(name: string, value: string): string {
+  if (isPlain(value)) return value;
+  if (name === 'auth' || value.length > 128) return encodeString(value);
   let encoded = ENCODED.get(value);
   if (encoded === undefined) {
-    encoded = encodeURIComponent(value).replace(/[!~*'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    encoded = encodeString(value);
     if (ENCODED.size >= ENCODED_MAX) ENCODED.clear();
-    // Long values (a state object) are rarely repeated and would crowd the memo.
-    if (value.length <= 128) ENCODED.set(value, encoded);
+    ENCODED.set(value, encoded);
   }
   return encoded;
 }
-
 
 /**
  * A channel path segment: each name encoded on its own and joined with a raw comma, or the
@@ -46,7 +52,7 @@ export function encodeNames(names: readonly string[]): string {
 /** The query string, in insertion order, each value encoded with `encodeString`. */
 export function encodeQuery(query: readonly QueryParam[]): string {
   let out = '';
-  for (const [name, value] of query) out += `${out ? '&' : ''}${name}=${encodeString(value)}`;
+  for (const [name, value] of query) out += `${out ? '&' : ''}${name}=${encodeParam(name, value)}`;
   return out;
 }
 

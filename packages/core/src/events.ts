@@ -12,7 +12,7 @@ export type RetryReason = 'network_error' | 'timeout' | 'rate_limited' | 'server
 /** Every event the client and its plugins emit. Payloads never carry a secret, a URL or a state. */
 export interface PresenceEventMap {
   callStart: { operation: OperationName; callId: number };
-  /** `cache`: how a cache answered the call, when one took part (the same result as its `cache` event). */
+  /** `cache`: how a cache answered the call, when one took part, as far as known when the call ended (a caller that gives up during a fill sees `miss`). */
   callEnd: { operation: OperationName; callId: number; outcome: Outcome; durationMs: number; cache?: CacheResult | undefined; error?: PresenceError };
   /** One HTTP attempt; `status` is absent when no response arrived. */
   attempt: { operation: OperationName; callId: number; attempt: number; status?: number; durationMs: number; error?: PresenceError };

@@ -66,7 +66,7 @@ export {
 export { createSafeLogger, type LogFields, type Logger, type SafeLogger } from './logger.js';
 
 // Wire helpers shared with transports
-export { decodeNames, encodeNames, encodeQuery, encodeString, requestTarget } from './encoding.js';
+export { decodeNames, encodeNames, encodeParam, encodeQuery, encodeString, requestTarget } from './encoding.js';
 export { parseRetryAfter, readEnvelope } from './envelope.js';
 export { excerptOf, scrubSecrets, Secret } from './secret.js';
 export { sleep, withDeadline } from './deadline.js';
@@ -82,5 +82,6 @@ export { authPartition, cacheKeyOf, cacheTagsOf, invalidationTagsOf } from './ca
 export { createMemoryStore, type MemoryStore, type MemoryStoreOptions } from './cache/memory-store.js';
 export { createSingleFlight, type FlightScope, type SingleFlight } from './cache/single-flight.js';
 export { deepFreeze } from './cache/deep-freeze.js';
-export { cacheReporter, type CacheReport } from './cache/cache-event.js';
+export { cacheEvent, cacheEvents, cacheReporter, type CacheEventTable, type CacheReport } from './cache/cache-event.js';
+export { noteCacheResult } from './call-scope.js';
 export { memoryCache, type MemoryCacheOptions, type MemoryCachePlugin } from './cache/memory-cache.js';

@@ -211,6 +211,19 @@ describe('cancellation without an AbortSignal', () => {
     expect(performance.now() - started).toBeLessThan(400);
   });
 
+  it('a transport wrapper that copies the context keeps signal and onCancel, and cancellation still reaches the request', async () => {
+    const http = httpTransport({ origin });
+    const seenKeys: string[][] = [];
+    const wrapper = { ...http, name: 'logging', send: (request: never, context: never) => (seenKeys.push(Object.keys({ ...(context as object) })), http.send(request, { ...(context as object) } as never)) };
+    const client = createPresence({ subscribeKey: 'sub', userId: 'me', transport: wrapper, timeoutMs: 150 });
+    open.push({ client, transport: http });
+    handler = () => {}; // never answers
+    await expect(hereNow(client)).rejects.toBeInstanceOf(PresenceTimeoutError);
+    expect(seenKeys[0]).toEqual(expect.arrayContaining(['signal', 'onCancel', 'deadline', 'attempt']));
+    await tick();
+    expect(inUse(http)).toBe(0);
+  });
+
   it('a middleware that spreads the call still gets cancellation, through the signal it copied', async () => {
     const { client, transport } = setup({ timeoutMs: 200 });
     client.stack.add((next) => (call) => next({ ...call }), { name: 'spreads', step: 'finalize', priority: -300 });

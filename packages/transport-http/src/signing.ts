@@ -1,6 +1,7 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import {
   deriveCall,
+  encodeParam,
   encodeString,
   PresenceConfigurationError,
   type Middleware,
@@ -106,7 +107,7 @@ export function createSigner(now: () => number): Middleware {
         const param = given[i]!;
         const name = param[0];
         if (name === 'timestamp' || name === 'signature') continue;
-        const value = encodeString(param[1]);
+        const value = encodeParam(name, param[1]);
         query.push(param);
         pairs.push(value === param[1] ? param : [name, value]);
         line += `${line ? '&' : ''}${name}=${value}`;

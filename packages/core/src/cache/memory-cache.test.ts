@@ -179,6 +179,16 @@ describe('single-flight', () => {
     await expect(promise).rejects.toMatchObject({ code: 'timeout' });
     expect(heard).toEqual(['first: PresenceTimeoutError', 'late: PresenceTimeoutError']);
   });
+
+  test('onCancel after the flight deadline has already passed (the work was slow to get there) hears at once', async () => {
+    const flights = createSingleFlight<string>();
+    const { promise } = flights.run('k', { timeoutMs: 10, operation: 'hereNow' }, async (flight) => {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      return new Promise((_, reject) => flight.onCancel(reject));
+    });
+    await expect(promise).rejects.toMatchObject({ code: 'timeout' });
+    expect(flights.size).toBe(0);
+  });
 });
 
 describe('the memory store', () => {

@@ -52,8 +52,9 @@ class Flight implements CallScope {
       listener(this.#reason);
       return () => {};
     }
-    this.#arm();
+    // Listen first: arming with no time left expires at once, and must find this listener.
     this.#listeners.add(listener);
+    this.#arm();
     return () => void this.#listeners.delete(listener);
   }
 
