@@ -236,6 +236,34 @@ describe('cancellation without an AbortSignal', () => {
   });
 });
 
+describe('dead keep-alive sockets', () => {
+  it('a pooled socket the server closed is replaced within the attempt: the call succeeds with no retry', async () => {
+    const { client, attempts } = setup({ retry: { maxAttempts: 1 } });
+    const served = new WeakMap<Socket, number>();
+    handler = (req, res) => {
+      const count = (served.get(req.socket) ?? 0) + 1;
+      served.set(req.socket, count);
+      if (count > 1) return req.socket.destroy(); // the connection "died" while it sat in the pool
+      ok(req, res);
+    };
+    await hereNow(client);
+    const second = await hereNow(client);
+    expect(second.totalOccupancy).toBe(1);
+    expect(attempts.map((a) => a.status)).toEqual([200, 200]);
+    expect(requests).toBe(3);
+    expect(connections).toBe(2);
+  });
+
+  it('is sent once more only: a fresh socket that fails too is a network error', async () => {
+    const { client, attempts } = setup({ retry: { maxAttempts: 1 } });
+    await hereNow(client);
+    handler = (req) => req.socket.destroy();
+    await expect(hereNow(client)).rejects.toMatchObject({ constructor: PresenceNetworkError, errno: 'ECONNRESET' });
+    expect(requests).toBe(3);
+    expect(attempts).toHaveLength(2);
+  });
+});
+
 describe('real socket faults', () => {
   it('socket hang up (server drops the connection) is a retried network error', async () => {
     const { client, attempts } = setup();

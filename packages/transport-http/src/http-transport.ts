@@ -125,7 +125,17 @@ function headersOf(res: IncomingMessage): Readonly<Record<string, string | undef
 interface Shared {
   readonly host: string;
   readonly maxBodyBytes: number;
+  /** Sends an exchange's request again, on another socket; false once the transport is closed. */
+  readonly resend: (exchange: Exchange) => boolean;
 }
+
+/**
+ * Errors that mean a pooled keep-alive socket was already dead when the request went out (the
+ * server or a NAT closed it while it sat idle). Nothing reached the server, and every presence
+ * call is a GET, so the request is sent once more on another socket (as Node's docs advise for
+ * `request.reusedSocket`), within the same attempt and deadline.
+ */
+const DEAD_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
 // Node's emitters call listeners with `this` set to the emitter: tagging the request and the
 // response with their exchange lets a few module-level handlers serve every request, instead of
@@ -141,6 +151,8 @@ class Exchange {
   chunks: Buffer[] = [];
   size = 0;
   settled = false;
+  /** Sent once more after a pooled socket turned out dead (see DEAD_SOCKET_CODES). */
+  resent = false;
   /** Stops watching the call's cancellation: onCancel's stopper, or removes the signal listener. */
   stopWatching: (() => void) | undefined;
 
@@ -212,6 +224,10 @@ class Exchange {
 function onRequestError(this: Tagged<ClientRequest>, error: Error & { code?: unknown }): void {
   const exchange = this[EXCHANGE];
   if (exchange.res) return exchange.abandon(exchange.truncated());
+  if (this.reusedSocket && !exchange.resent && !exchange.settled && typeof error.code === 'string' && DEAD_SOCKET_CODES.has(error.code)) {
+    exchange.resent = true;
+    if (exchange.shared.resend(exchange)) return;
+  }
   const { operation } = exchange.request;
   const errno = typeof error.code === 'string' ? error.code : undefined;
   exchange.abandon(new PresenceNetworkError(
@@ -309,7 +325,20 @@ export function httpTransport(options: HttpTransportOptions = {}): HttpTransport
   };
   let closed = false;
 
-  const shared: Shared = { host, maxBodyBytes };
+  function open(exchange: Exchange): void {
+    const req = request({ ...base, path: exchange.target });
+    exchange.req = req;
+    (req as Tagged<ClientRequest>)[EXCHANGE] = exchange;
+    req.on('error', onRequestError);
+    req.on('response', onResponse);
+    req.end();
+  }
+  const resend = (exchange: Exchange): boolean => {
+    if (closed) return false;
+    open(exchange);
+    return true;
+  };
+  const shared: Shared = { host, maxBodyBytes, resend };
   const sign = createSigner(now);
 
   function send(presenceRequest: PresenceRequest, context: TransportContext): Promise<PresenceResponse> {
@@ -333,15 +362,10 @@ export function httpTransport(options: HttpTransportOptions = {}): HttpTransport
       }
       // Already over (onCancel answers at once when it is): nothing is sent.
       if (exchange.settled) return;
-      const req = request({ ...base, path: target });
-      exchange.req = req;
-      (req as Tagged<ClientRequest>)[EXCHANGE] = exchange;
-      req.on('error', onRequestError);
-      req.on('response', onResponse);
+      open(exchange);
       if (attemptTimeoutMs !== undefined && context.deadline - performance.now() > attemptTimeoutMs) {
         exchange.timer = setTimeout(onAttemptTimeout, attemptTimeoutMs, exchange, attemptTimeoutMs);
       }
-      req.end();
     });
   }
 
