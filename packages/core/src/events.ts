@@ -55,7 +55,10 @@ export interface PresenceEventHub extends PresenceEvents {
   readonly [LISTENERS]: ListenerTable;
 }
 
-const EVENT_NAMES: readonly PresenceEventName[] = ['callStart', 'callEnd', 'attempt', 'retry', 'retryBudget', 'cache', 'cacheError', 'cacheCorrupt', 'circuit', 'stateDropped'];
+const EVENT_NAMES = ['callStart', 'callEnd', 'attempt', 'retry', 'retryBudget', 'cache', 'cacheError', 'cacheCorrupt', 'circuit', 'stateDropped'] as const satisfies readonly PresenceEventName[];
+// Fails to compile when an event is added to PresenceEventMap but not to the list (on() would refuse it).
+const EVERY_EVENT_LISTED: Exclude<PresenceEventName, (typeof EVENT_NAMES)[number]> extends never ? true : never = true;
+void EVERY_EVENT_LISTED;
 
 // For events made elsewhere (a test's stub): every slot looks occupied, so emitters always call `emit`.
 const MAYBE_LISTENING = Object.freeze(Object.fromEntries(EVENT_NAMES.map((name) => [name, Object.freeze([() => {}])]))) as unknown as ListenerTable;
