@@ -20,6 +20,68 @@ export interface CallScope {
   cache: CacheResult | undefined;
 }
 
+const NOTHING_TO_STOP = (): void => {};
+
+/**
+ * What a call's deadline and a single-flight share: the signal, made on first read, and the
+ * listeners of an early end, which hear once with the reason (at once if the scope is already over).
+ */
+export abstract class CancellableScope implements CallScope {
+  abstract readonly deadline: number;
+  cache: CacheResult | undefined = undefined;
+  #controller: AbortController | undefined;
+  #reason: Error | undefined;
+  // Usually none or one (the attempt in flight): an array only when a second one comes.
+  #listeners: ((reason: Error) => void) | Array<(reason: Error) => void> | undefined;
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#reason) this.#controller.abort(this.#reason);
+      else this.watched();
+    }
+    return this.#controller.signal;
+  }
+
+  onCancel(listener: (reason: Error) => void): () => void {
+    if (this.#reason) {
+      listener(this.#reason);
+      return NOTHING_TO_STOP;
+    }
+    // Listen first: `watched` may find the scope already over and end it at once.
+    const current = this.#listeners;
+    if (current === undefined) this.#listeners = listener;
+    else if (typeof current === 'function') this.#listeners = [current, listener];
+    else current.push(listener);
+    this.watched();
+    return () => {
+      const now = this.#listeners;
+      if (now === listener) this.#listeners = undefined;
+      else if (Array.isArray(now)) this.#listeners = now.filter((l) => l !== listener);
+    };
+  }
+
+  /** Someone now watches the scope (its signal, or a listener): a scope that arms its end lazily does it here. */
+  protected watched(): void {}
+
+  /** Ends the scope early: aborts the signal if it was made, then tells each listener. False if it had ended already. */
+  protected cancel(reason: Error): boolean {
+    if (this.#reason) return false;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+    const listeners = this.#listeners;
+    this.#listeners = undefined;
+    if (typeof listeners === 'function') listeners(reason);
+    else if (listeners) for (const listener of listeners) listener(reason);
+    return true;
+  }
+
+  /** The work is over: nobody needs to hear of an early end any more. */
+  protected forgetListeners(): void {
+    this.#listeners = undefined;
+  }
+}
+
 /**
  * Where a call keeps its scope. The scope is reached by reference, so a middleware's
  * `{ ...call }` copy still notes on the same call.

@@ -1,25 +1,17 @@
 import { PresenceAbortError } from './errors/abort-error.js';
 import { PresenceTimeoutError } from './errors/timeout-error.js';
-import type { CallScope } from './call-scope.js';
-import type { CacheResult } from './events.js';
+import { CancellableScope, type CallScope } from './call-scope.js';
 import type { OperationName } from './types.js';
 
 /** What a call's work sees of its deadline. */
 export type DeadlineScope = CallScope;
 
-const NOTHING_TO_STOP = (): void => {};
-
 /**
  * One call's deadline and cancellation. The AbortSignal is made only when something asks for it:
  * creating one costs more than a whole cached call, and a cache hit never needs it.
  */
-class Deadline<T> implements CallScope {
+class Deadline<T> extends CancellableScope {
   readonly deadline: number;
-  cache: CacheResult | undefined = undefined;
-  #controller: AbortController | undefined;
-  // Usually none or one (the attempt in flight): an array only when a second one comes.
-  #cancelListeners: ((reason: Error) => void) | Array<(reason: Error) => void> | undefined;
-  #reason: Error | undefined;
   #settled = false;
   readonly #timer: ReturnType<typeof setTimeout>;
   readonly #callerSignal: AbortSignal | undefined;
@@ -29,6 +21,7 @@ class Deadline<T> implements CallScope {
   readonly #timeoutMs: number;
 
   constructor(operation: OperationName, timeoutMs: number, startedAt: number, callerSignal: AbortSignal | undefined, resolve: (value: T) => void, reject: (reason: unknown) => void) {
+    super();
     this.#operation = operation;
     this.#resolve = resolve;
     this.#reject = reject;
@@ -39,30 +32,6 @@ class Deadline<T> implements CallScope {
     // Module-level handlers and the scope itself as the listener object: no closures per call.
     this.#timer = setTimeout(onDeadline, timeoutMs, this);
     callerSignal?.addEventListener('abort', this, { once: true });
-  }
-
-  get signal(): AbortSignal {
-    if (!this.#controller) {
-      this.#controller = new AbortController();
-      if (this.#reason) this.#controller.abort(this.#reason);
-    }
-    return this.#controller.signal;
-  }
-
-  onCancel(listener: (reason: Error) => void): () => void {
-    if (this.#reason) {
-      listener(this.#reason);
-      return NOTHING_TO_STOP;
-    }
-    const current = this.#cancelListeners;
-    if (current === undefined) this.#cancelListeners = listener;
-    else if (typeof current === 'function') this.#cancelListeners = [current, listener];
-    else current.push(listener);
-    return () => {
-      const now = this.#cancelListeners;
-      if (now === listener) this.#cancelListeners = undefined;
-      else if (Array.isArray(now)) this.#cancelListeners = now.filter((l) => l !== listener);
-    };
   }
 
   /** The deadline passed. */
@@ -77,13 +46,9 @@ class Deadline<T> implements CallScope {
 
   #fail(reason: Error): void {
     if (!this.#finish()) return;
-    this.#reason = reason;
-    this.#controller?.abort(reason);
+    // Rejected first, so a listener that throws cannot keep the call from failing.
     this.#reject(reason);
-    const listeners = this.#cancelListeners;
-    this.#cancelListeners = undefined;
-    if (typeof listeners === 'function') listeners(reason);
-    else if (listeners) for (const listener of listeners) listener(reason);
+    this.cancel(reason);
   }
 
   #finish(): boolean {

@@ -11,7 +11,11 @@ for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-
  */
 export function encodeString(value: string): string {
   // Most values (names, ids, flags, numbers) need no encoding at all: check before building anything.
-  return isPlain(value) ? value : encodeURIComponent(value).replace(/[!~*'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return isPlain(value) ? value : percentEncode(value);
+}
+
+function percentEncode(value: string): string {
+  return encodeURIComponent(value).replace(/[!~*'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 function isPlain(value: string): boolean {
@@ -31,10 +35,10 @@ const ENCODED_MAX = 512;
 /** One query parameter's value, encoded as `encodeString` does, with repeats served from a memo. */
 export function encodeParam(name: string, value: string): string {
   if (isPlain(value)) return value;
-  if (name === 'auth' || value.length > 128) return encodeString(value);
+  if (name === 'auth' || value.length > 128) return percentEncode(value);
   let encoded = ENCODED.get(value);
   if (encoded === undefined) {
-    encoded = encodeString(value);
+    encoded = percentEncode(value);
     if (ENCODED.size >= ENCODED_MAX) ENCODED.clear();
     ENCODED.set(value, encoded);
   }
@@ -49,7 +53,7 @@ export function encodeNames(names: readonly string[]): string {
   return names.length === 0 ? ',' : names.map(encodeString).join(',');
 }
 
-/** The query string, in insertion order, each value encoded with `encodeString`. */
+/** The query string, in insertion order, each value encoded with `encodeParam`. */
 export function encodeQuery(query: readonly QueryParam[]): string {
   let out = '';
   for (const [name, value] of query) out += `${out ? '&' : ''}${name}=${encodeParam(name, value)}`;

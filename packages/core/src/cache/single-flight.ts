@@ -1,6 +1,5 @@
-import type { CallScope } from '../call-scope.js';
+import { CancellableScope, type CallScope } from '../call-scope.js';
 import { PresenceTimeoutError } from '../errors/timeout-error.js';
-import type { CacheResult } from '../events.js';
 import type { OperationName } from '../types.js';
 
 /** What a flight's work sees: a scope that ends at the flight's own deadline. */
@@ -21,44 +20,21 @@ export interface SingleFlight<T> {
  * The flight's deadline, armed on first use: a flight answered without going upstream (an L2 hit)
  * never pays for a timer, and one that goes upstream over HTTP never makes an AbortSignal.
  */
-class Flight implements CallScope {
+class Flight extends CancellableScope {
   readonly deadline: number;
-  cache: CacheResult | undefined = undefined;
-  #controller: AbortController | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #armed = false;
   #ended = false;
-  #reason: Error | undefined;
-  readonly #listeners = new Set<(reason: Error) => void>();
 
   constructor(
     readonly timeoutMs: number,
     readonly operation: OperationName,
   ) {
+    super();
     this.deadline = performance.now() + timeoutMs;
   }
 
-  get signal(): AbortSignal {
-    if (!this.#controller) {
-      this.#controller = new AbortController();
-      if (this.#reason) this.#controller.abort(this.#reason);
-      else this.#arm();
-    }
-    return this.#controller.signal;
-  }
-
-  onCancel(listener: (reason: Error) => void): () => void {
-    if (this.#reason) {
-      listener(this.#reason);
-      return () => {};
-    }
-    // Listen first: arming with no time left expires at once, and must find this listener.
-    this.#listeners.add(listener);
-    this.#arm();
-    return () => void this.#listeners.delete(listener);
-  }
-
-  #arm(): void {
+  protected override watched(): void {
     if (this.#armed || this.#ended) return;
     this.#armed = true;
     const left = this.deadline - performance.now();
@@ -67,17 +43,13 @@ class Flight implements CallScope {
   }
 
   readonly #expire = (): void => {
-    if (this.#reason || this.#ended) return;
-    this.#reason = new PresenceTimeoutError(this.timeoutMs, { operation: this.operation });
-    this.#controller?.abort(this.#reason);
-    for (const listener of this.#listeners) listener(this.#reason);
-    this.#listeners.clear();
+    if (!this.#ended) this.cancel(new PresenceTimeoutError(this.timeoutMs, { operation: this.operation }));
   };
 
   end(): void {
     this.#ended = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#listeners.clear();
+    this.forgetListeners();
   }
 }
 
