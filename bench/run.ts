@@ -52,7 +52,7 @@ for (const { file, env } of SECTIONS) {
 const seconds = (Date.now() - startedAt.getTime()) / 1000;
 
 const figure = (value: number, unit: string): string =>
-  unit === 'calls/key/window' ? value.toFixed(2) : Math.round(value).toLocaleString('en-US');
+  unit === 'calls/key/window' || unit.startsWith('µs') ? value.toFixed(unit.startsWith('µs') ? 1 : 2) : Math.round(value).toLocaleString('en-US');
 const ratio = (value: number): string => (Number.isFinite(value) ? value.toFixed(2) : '—');
 const lines = [
   '| # | row (ours / baseline) | ours, median | baseline, median | ratio, median | spread (min–max) | goal | every round\'s ratio |',
