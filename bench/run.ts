@@ -2,14 +2,14 @@
 // (no @presence/source condition here; the root script builds first). Prints one table: every row
 // a ratio of two things measured side by side in the same rounds, with its median, its spread and
 // every round. Writes the table, the machine and the date into ../BENCHMARKS.md between the
-// `bench:begin`/`bench:end` markers (BENCH_WRITE=0 leaves the file alone). BENCH_ROUNDS (default 7).
+// `bench:begin`/`bench:end` markers (BENCH_WRITE=0 leaves the file alone). BENCH_ROUNDS (default 9).
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ROUNDS } from './lib/section.js';
-import { median, type Row } from './lib/stats.js';
+import { median, quantile, type Row } from './lib/stats.js';
 
 const SECTIONS: Array<{ file: string; env?: Record<string, string> }> = [
   { file: 'sections/origin.ts', env: { BENCH_SIGNED: '1' } },
@@ -55,7 +55,7 @@ const figure = (value: number, unit: string): string =>
   unit === 'calls/key/window' || unit.startsWith('µs') ? value.toFixed(unit.startsWith('µs') ? 1 : 2) : Math.round(value).toLocaleString('en-US');
 const ratio = (value: number): string => (Number.isFinite(value) ? value.toFixed(2) : '—');
 const lines = [
-  '| # | row (ours / baseline) | ours, median | baseline, median | ratio, median | spread (min–max) | goal | every round\'s ratio |',
+  '| # | row (ours / baseline) | ours, median | baseline, median | ratio, median | spread: quartiles (min–max) | goal | every round\'s ratio |',
   '|---|---|---|---|---|---|---|---|',
 ];
 let section = '';
@@ -72,7 +72,7 @@ rows.forEach((row, i) => {
     `${figure(median(row.ours), row.unit)} ${row.unit}`,
     `${figure(median(row.baseline), row.unit)} ${row.unit}`,
     `**${ratio(median(finite))}**`,
-    `${ratio(Math.min(...finite))}–${ratio(Math.max(...finite))}`,
+    `${ratio(quantile(finite, 0.25))}–${ratio(quantile(finite, 0.75))} (${ratio(Math.min(...finite))}–${ratio(Math.max(...finite))})`,
     row.goal ?? '',
     row.ratios.map(ratio).join(' '),
     '',
@@ -80,7 +80,7 @@ rows.forEach((row, i) => {
 });
 const cpus = os.cpus();
 const header = [
-  `Measured ${startedAt.toISOString()} on ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}; built packages; ${ROUNDS} rounds per row.`,
+  `Measured ${startedAt.toISOString()} on ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}; built packages; ${ROUNDS} rounds per row (the metrics rows ${ROUNDS * 3} shorter ones; the fleet rows one cache window each).`,
   `Load average (1/5/15 min) before: ${loadBefore}; after: ${load()}. The whole run took ${seconds.toFixed(0)} s (${timings.join(', ')}).`,
 ];
 const notMeasured = skipped.map((reason) => `- Not measured: ${reason}`);

@@ -2,7 +2,7 @@
 // sends its rows to the runner over IPC.
 import type { Row } from './stats.js';
 
-export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 
 /** Sends the rows to the parent (run.ts), or prints them when the section is run on its own. */
 export function report(rows: readonly Row[]): void {
