@@ -11,7 +11,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-const SUBSCRIBERS = 1_000;
+const SUBSCRIBERS = Number(process.env.SUBSCRIBERS ?? 1_000);
 const CHANNELS = 100;
 const CHANGES_PER_SEC = 200;
 const PREFILL_PER_CHANNEL = 5;
@@ -25,12 +25,14 @@ interface Sample {
   peakRss: number;
   /** CPU time the emulator process has used (user + system). */
   cpuMs: number;
+  /** Live JS heap after a full GC. */
+  heapUsed: number;
   stats: { subscribe: { openLongPolls: number; eventsDelivered: number }; requests: { byOperation: Record<string, number> } };
 }
 
 const child: ChildProcess = fork(new URL('./emulator-process.ts', import.meta.url), [], {
   // PROFILE=1 writes a CPU profile of the emulator process to <tmpdir>/presence-emulator-profiles.
-  execArgv: ['--import', 'tsx', ...(process.env.PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${joinPath(tmpdir(), 'presence-emulator-profiles')}`] : [])],
+  execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${joinPath(tmpdir(), 'presence-emulator-profiles')}`] : [])],
 });
 const port = await new Promise<number>((resolve, reject) => {
   child.once('message', (m) => resolve((m as { port: number }).port));
@@ -76,6 +78,8 @@ const channel = (i: number): string => `ch-${i}`;
 /** `${c}|${action}|${uuid}` -> when the request causing that event was sent. */
 const sentAt = new Map<string, number>();
 let latencies: number[] = [];
+/** From the event's own `precise_timestamp` (the emulator's Date.now() when it made the event) to receipt. */
+let sinceEvent: number[] = [];
 let delivered = 0;
 let stopping = false;
 
@@ -92,12 +96,14 @@ async function subscriber(i: number): Promise<void> {
       throw error;
     }
     const now = performance.now();
-    const answer = JSON.parse(text) as { t: { t: string }; m: Array<{ c: string; d: { action: string; uuid: string } }> };
+    const receivedAt = Date.now();
+    const answer = JSON.parse(text) as { t: { t: string }; m: Array<{ c: string; d: { action: string; uuid: string; precise_timestamp: number } }> };
     tt = answer.t.t;
     for (const m of answer.m) {
       const at = sentAt.get(`${m.c}|${m.d.action}|${m.d.uuid}`);
       if (at === undefined) continue;
       latencies.push(now - at);
+      sinceEvent.push(receivedAt - m.d.precise_timestamp);
       delivered += 1;
     }
   }
@@ -130,7 +136,7 @@ async function leave(): Promise<number> {
   return performance.now() - t;
 }
 
-const rounds: Array<{ p50: number; p99: number; rttP50: number; rttP99: number; events: number; delivered: number; expected: number; rss: number; peakRss: number; cpuUsPerEvent: number }> = [];
+const rounds: Array<{ eventP50: number; eventP99: number; heapUsed: number; p50: number; p99: number; rttP50: number; rttP99: number; events: number; delivered: number; expected: number; rss: number; peakRss: number; cpuUsPerEvent: number }> = [];
 try {
   // Users present before anyone watches, so each channel has a few members to leave.
   for (let i = 0; i < CHANNELS * PREFILL_PER_CHANNEL; i += 1) {
@@ -139,6 +145,7 @@ try {
     present.push({ uuid, channel: c });
     await get(`/v2/presence/sub-key/${SUB}/channel/${c}/heartbeat?heartbeat=300&uuid=${uuid}`, driverAgent);
   }
+  const empty = await sample();
   const loops: Array<Promise<void>> = [];
   for (let i = 0; i < SUBSCRIBERS; i += 1) loops.push(subscriber(i));
   const failures: unknown[] = [];
@@ -148,10 +155,11 @@ try {
     await new Promise((r) => setTimeout(r, 50));
   }
   const idle = await sample();
-  console.log(`${SUBSCRIBERS} long-polls held; emulator RSS ${mb(idle.rss)}; load average ${loadavg().map((n) => n.toFixed(1)).join(', ')}`);
+  console.log(`emulator RSS ${mb(empty.rss)} with no long-poll, ${mb(idle.rss)} with ${idle.stats.subscribe.openLongPolls} held; load average ${loadavg().map((n) => n.toFixed(1)).join(', ')}`);
 
   for (let round = 1; round <= ROUNDS; round += 1) {
     latencies = [];
+    sinceEvent = [];
     delivered = 0;
     sentAt.clear();
     const cpuBefore = (await sample()).cpuMs;
@@ -174,8 +182,12 @@ try {
     while (delivered < expected && performance.now() - drainStart < DRAIN_MS) await new Promise((r) => setTimeout(r, 20));
     const memory = await sample();
     const sorted = [...latencies].sort((a, b) => a - b);
+    const fromEvent = [...sinceEvent].sort((a, b) => a - b);
     rtts.sort((a, b) => a - b);
     const row = {
+      eventP50: percentile(fromEvent, 50),
+      eventP99: percentile(fromEvent, 99),
+      heapUsed: memory.heapUsed,
       p50: percentile(sorted, 50),
       p99: percentile(sorted, 99),
       rttP50: percentile(rtts, 50),
@@ -192,11 +204,24 @@ try {
     rounds.push(row);
     console.log(
       `round ${round}: ${issued} changes in ${(ROUND_MS / 1000).toFixed(0)} s (${((issued / ROUND_MS) * 1000).toFixed(0)}/s), ` +
-        `delivered ${delivered}/${expected}; delivery p50 ${ms(row.p50)} p99 ${ms(row.p99)}; ` +
-        `causing request p50 ${ms(row.rttP50)} p99 ${ms(row.rttP99)}; emulator RSS ${mb(row.rss)} (peak ${mb(row.peakRss)}), emulator CPU ${row.cpuUsPerEvent.toFixed(0)} µs per delivered event`,
+        `delivered ${delivered}/${expected}; event → subscriber p50 ${ms(row.eventP50)} p99 ${ms(row.eventP99)}; ` +
+        `request sent → subscriber p50 ${ms(row.p50)} p99 ${ms(row.p99)}; causing request round trip p50 ${ms(row.rttP50)} p99 ${ms(row.rttP99)}; ` +
+        `emulator RSS ${mb(row.rss)} (peak ${mb(row.peakRss)}, live heap ${mb(row.heapUsed)}), CPU ${row.cpuUsPerEvent.toFixed(0)} µs per delivered event`,
     );
   }
   if (failures.length > 0) throw failures[0];
+  if (rounds.length > 0) printSummary(idle.rss);
+} finally {
+  stopping = true;
+  child.send('close');
+  await new Promise((resolve) => child.once('exit', resolve));
+  pollAgent.destroy();
+  driverAgent.destroy();
+}
+
+function printSummary(idleRss: number): void {
+  const e50 = rounds.map((r) => r.eventP50);
+  const e99 = rounds.map((r) => r.eventP99);
   const p50s = rounds.map((r) => r.p50);
   const p99s = rounds.map((r) => r.p99);
   const rtt50 = rounds.map((r) => r.rttP50);
@@ -204,19 +229,17 @@ try {
   const spread = (values: number[], f: (n: number) => string): string => `${f(Math.min(...values))} – ${f(Math.max(...values))}`;
   console.log(`\n@presence/emulator subscribe benchmark, ${new Date().toISOString().slice(0, 10)}; ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`);
   console.log(`(${SUBSCRIBERS} subscribers, ${CHANNELS} channels, ${CHANGES_PER_SEC} changes/s; clients, driver and emulator share the machine)`);
-  console.log(`  delivery latency p50   median ${ms(median(p50s))}  (rounds ${spread(p50s, ms)})`);
-  console.log(`  delivery latency p99   median ${ms(median(p99s))}  (rounds ${spread(p99s, ms)})`);
-  console.log(`  causing request p50    median ${ms(median(rtt50))}  (baseline: one heartbeat/leave round trip)`);
-  console.log(`  delivery p50 / request p50   ${(median(p50s) / median(rtt50)).toFixed(2)}x`);
-  console.log(`  emulator peak RSS      median ${mb(median(rss))}  (rounds ${spread(rss, mb)}; idle with ${SUBSCRIBERS} polls held: ${mb(idle.rss)})`);
+  console.log(`  event → subscriber p50          median ${ms(median(e50))}  (rounds ${spread(e50, ms)}; ms resolution)`);
+  console.log(`  event → subscriber p99          median ${ms(median(e99))}  (rounds ${spread(e99, ms)})`);
+  console.log(`  request sent → subscriber p50   median ${ms(median(p50s))}  (rounds ${spread(p50s, ms)})`);
+  console.log(`  request sent → subscriber p99   median ${ms(median(p99s))}  (rounds ${spread(p99s, ms)})`);
+  console.log(`  baseline: causing request p50   median ${ms(median(rtt50))}  (one heartbeat/leave round trip, same rounds)`);
+  console.log(`  request sent → subscriber / causing request, p50   ${(median(p50s) / median(rtt50)).toFixed(2)}x`);
+  console.log(`  emulator peak RSS      median ${mb(median(rss))}  (rounds ${spread(rss, mb)}; idle with ${SUBSCRIBERS} polls held: ${mb(idleRss)})`);
+  const heap = rounds.map((r) => r.heapUsed);
+  console.log(`  emulator live heap after GC     rounds ${heap.map(mb).join(', ')}`);
   const cpu = rounds.map((r) => r.cpuUsPerEvent);
   console.log(`  emulator CPU per delivered event   median ${median(cpu).toFixed(0)} µs  (rounds ${spread(cpu, (n) => `${n.toFixed(0)} µs`)})`);
   console.log(`  client process RSS     ${mb(process.memoryUsage().rss)}`);
   console.log(`  load average at end    ${loadavg().map((n) => n.toFixed(1)).join(', ')}`);
-} finally {
-  stopping = true;
-  child.send('close');
-  await new Promise((resolve) => child.once('exit', resolve));
-  pollAgent.destroy();
-  driverAgent.destroy();
 }
