@@ -89,6 +89,18 @@ afterEach(async () => {
   for (const e of extra.splice(0)) await e.close();
 });
 
+describe('options', () => {
+  it('rejects unusable subscribe options with a RangeError naming the option', async () => {
+    await expect(createEmulator({ subscribeHoldMs: 0 })).rejects.toThrow(/subscribeHoldMs must be a number from 1 to 2147483647, got 0/);
+    await expect(createEmulator({ subscribeHoldMs: 3_000_000_000 })).rejects.toThrow(RangeError);
+    await expect(createEmulator({ announceMax: 1.5 })).rejects.toThrow(/announceMax must be an integer/);
+    await expect(createEmulator({ intervalSec: 0 })).rejects.toThrow(/intervalSec/);
+    await expect(createEmulator({ intervalDeltaMaxBytes: -1 })).rejects.toThrow(/intervalDeltaMaxBytes/);
+    await expect(createEmulator({ catchUpBufferSize: Number.NaN })).rejects.toThrow(/catchUpBufferSize/);
+    await expect(createEmulator({ catchUpMaxAgeMs: -5 })).rejects.toThrow(/catchUpMaxAgeMs/);
+  });
+});
+
 describe('handshake', () => {
   it('answers tt=0 at once with a 17-digit string timetoken, a region and no messages, as text/javascript', async () => {
     const answer = await call(emulator, `${S}/room-pnpres/0?ee=&uuid=watcher`);
