@@ -3,42 +3,11 @@
  * bodies (notes §4: `subscribe_presence_*.json`). A fake clock drives timeouts and intervals; long-polls
  * are released by events, never by waiting for wall-clock time (except one short hold-expiry case).
  */
-import { request, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { call as callPort, until, type Answer, type CallInit } from '../test/loopback.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from './create-emulator.js';
 
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  text: string;
-  json: any;
-}
-
-/** One request on its own socket (long-polls must not queue behind each other). */
-function call(target: Emulator, path: string, init: { method?: string; body?: string; timeoutMs?: number } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port: target.port, path, method: init.method ?? 'GET', agent: false, timeout: init.timeoutMs ?? 15_000 },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = text === '' ? undefined : JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`client timeout on ${path}`)));
-    req.on('error', reject);
-    req.end(init.body);
-  });
-}
+const call = (target: Emulator, path: string, init?: CallInit): Promise<Answer> => callPort(target.port, path, init);
 
 const SUB = 'demo';
 const P = `/v2/presence/sub-key/${SUB}`;
@@ -55,13 +24,9 @@ async function another(options: EmulatorOptions): Promise<Emulator> {
   return e;
 }
 
-/** Wait until the emulator holds `n` long-polls (polling the admin view, never a fixed sleep). */
-async function heldPolls(target: Emulator, n: number): Promise<void> {
-  for (let i = 0; i < 2000; i += 1) {
-    if (target.longPolls().total >= n) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`expected ${n} held long-polls, have ${target.longPolls().total}: ${JSON.stringify(target.stats())}`);
+/** Wait until the emulator holds `n` long-polls. */
+function heldPolls(target: Emulator, n: number): Promise<void> {
+  return until(() => `${n} held long-polls, have ${target.longPolls().total}: ${JSON.stringify(target.stats())}`, () => target.longPolls().total >= n);
 }
 
 async function handshake(path: string, target = emulator): Promise<string> {
