@@ -29,7 +29,9 @@ const encode = (value: string): string => encodeURIComponent(value).replace(/[!~
 
 export function handClient(options: HandClientOptions) {
   const url = new URL(options.origin);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets, scheduling: 'lifo' });
+  // Idle pooled sockets close after 4 s, before the emulator's 10 s keep-alive closes them under a
+  // request (a side can sit idle for seconds on a busy machine while the others run their rounds).
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets, scheduling: 'lifo', timeout: 4000 });
   const key: KeyObject | undefined = options.secretKey ? createSecretKey(Buffer.from(options.secretKey, 'utf8')) : undefined;
   const channelBase = `/v2/presence/sub-key/${encode(options.subscribeKey)}/channel/`;
   const uuid = encode(options.userId);

@@ -32,7 +32,10 @@ const keys = { subscribeKey: SUBSCRIBE_KEY, publishKey: PUBLISH_KEY, ...(SECRET_
 // Ours, as the README sets it up: keep-alive transport (signing when there is a secret key) and retry().
 const client = createPresence({ ...keys, userId: 'bench', transport: httpTransport({ origin: emulator.origin, maxSockets: MAX_SOCKETS }), plugins: [retry()] });
 const hand = handClient({ ...keys, origin: emulator.origin, userId: 'bench', sdkName: client.config.sdkName, maxSockets: MAX_SOCKETS });
-const sdk = new PubNub({ ...keys, origin: new URL(emulator.origin).host, ssl: false, userId: 'bench', keepAlive: true, enableEventEngine: false });
+// Each side's idle sockets close after 4 s, before the emulator's 10 s keep-alive closes them under a
+// request: on a busy machine a side can sit idle for seconds while the others run their rounds.
+const IDLE_SOCKET_MS = 4000;
+const sdk = new PubNub({ ...keys, origin: new URL(emulator.origin).host, ssl: false, userId: 'bench', keepAlive: true, keepAliveSettings: { timeout: IDLE_SOCKET_MS }, enableEventEngine: false });
 
 for (let i = 0; i < USERS; i++) {
   await client.heartbeat({ channels: [CHANNEL], heartbeat: 300, state: { [CHANNEL]: { n: i, name: `user ${i}` } }, userId: `user-${i}` });
@@ -70,7 +73,7 @@ if (handPaths[0]!.replace(variable, '$1') !== rawPath.replace(variable, '$1')) {
 }
 
 const url = new URL(emulator.origin);
-const rawAgent = new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, scheduling: 'lifo' });
+const rawAgent = new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, scheduling: 'lifo', timeout: IDLE_SOCKET_MS });
 const rawOptions = { hostname: url.hostname, port: url.port, path: rawPath, agent: rawAgent };
 /** The least a client does: GET a fixed URL, read the body, JSON.parse it. */
 function rawGet(): Promise<unknown> {
