@@ -47,7 +47,7 @@ export interface PresenceClient<S = JsonValue> {
    * timeout, stateChange and interval, resumed across reconnects with nothing lost or repeated.
    * An observer by default (never an occupant). Ends on `break`, `return()` or `signal`.
    */
-  watch(options: WatchOptions<S>): AsyncIterableIterator<PresenceEvent<S>>;
+  watch(options: WatchOptions<S>): PresenceWatch<S>;
   /** Here-now page by page (`limit`/`offset`), until every occupant is read. */
   hereNowPages(input: HereNowPagesInput, options?: CallOptions): AsyncIterable<HereNowPage<S>>;
   /** Every page of here-now collected into one result: all occupants, however many. */
