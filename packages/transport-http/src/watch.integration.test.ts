@@ -5,6 +5,7 @@
  * a cross-check with the official SDK's listener, and prompt, leak-free ends.
  */
 import { request } from 'node:http';
+import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { createPresence, type PresenceClient, type PresenceEvent, type PresenceEventMap, type WatchOptions } from '@presence/core';
 import { createEmulator, type Emulator, type EmulatorOptions, type FaultRule } from '@presence/emulator';
 import PubNub from 'pubnub';
@@ -217,6 +218,64 @@ describe('presence.watch() against the emulator', () => {
     expect(new Set(seen.map((e) => `${e.timetoken} ${e.channel}`)).size).toBe(seen.length);
     expect(reconnects.map((r) => r.reason)).toEqual(['network_error', 'server_error', 'rate_limited', 'timeout', 'protocol_error']);
     expect(connects).toEqual([false, true, true, true, true, true]);
+  });
+
+  test('connections cut while the long-poll is held (a TCP proxy resets them): no gap and no duplicate', async () => {
+    const emulator = await emulatorWith({ subscribeHoldMs: 2000 });
+    // A loopback proxy in front of the emulator, whose client-side sockets the test can reset at will.
+    const sockets = new Set<Socket>();
+    let refuse = 0;
+    const proxy: Server = createServer((client) => {
+      if (refuse > 0) {
+        refuse--;
+        client.resetAndDestroy();
+        return;
+      }
+      const upstream = tcpConnect(emulator.port, '127.0.0.1');
+      sockets.add(client);
+      client.pipe(upstream).pipe(client);
+      const drop = () => {
+        sockets.delete(client);
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (proxy.address() as { port: number }).port;
+      const transport = httpTransport({ origin: `http://127.0.0.1:${port}` });
+      const presence = createPresence({ subscribeKey: SUB, userId: 'backend', transport });
+      clients.push(presence);
+      const { presence: actor } = connect(emulator, 'actor');
+      const reconnects: PresenceEventMap['watchReconnect'][] = [];
+      presence.events.on('watchReconnect', (e) => reconnects.push(e));
+      const { watch, seen, cursor, connects } = await startWatch(presence, { channels: ['lobby'], reconnect: { baseDelayMs: 20, maxDelayMs: 100 } });
+      for (let cut = 0; cut < 3; cut++) {
+        await until(() => emulator.longPolls().total === 1, 'a held long-poll');
+        await actor.heartbeat({ channels: ['lobby'], userId: `early-${cut}`, heartbeat: 60 });
+        await until(() => emulator.longPolls().total === 1, 'the next held long-poll');
+        // The transport resends once on a fresh socket when a kept-alive one dies: refuse that too, so the watch reconnects.
+        refuse = 1;
+        for (const socket of sockets) socket.resetAndDestroy();
+        // Events while the watch is away: it must come back for them.
+        await actor.heartbeat({ channels: ['lobby'], userId: `away-${cut}`, heartbeat: 60 });
+        await actor.leave({ channels: ['lobby'], userId: `early-${cut}` });
+      }
+      const truth = await published(emulator, 'lobby-pnpres', cursor);
+      await until(() => seen.length >= truth.length, `${truth.length} events`);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // a duplicate would show up now
+      await watch.return();
+      expect(truth.length).toBe(9);
+      expect(seen.map(summary)).toEqual(truth.map(summaryOf));
+      // One reconnect per cut (two if a refused connection met the reconnect itself); never a gap.
+      expect(reconnects.length).toBeGreaterThanOrEqual(3);
+      expect(new Set(reconnects.map((r) => r.reason))).toEqual(new Set(['network_error']));
+      expect(connects).toEqual([false, true, true, true]);
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   test('the official SDK listener and watch() see the same events for the same churn', async () => {
