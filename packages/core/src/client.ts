@@ -178,7 +178,7 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
 
   const client = {
     watch: (watchOptions: WatchOptions<S>) =>
-      new PresenceWatch<S>({ config, events, logger, stack, subscribeTimeoutMs, send: sendSubscribe }, watchOptions),
+      new PresenceWatch<S>({ config, events, logger, stack, subscribeTimeoutMs, send: sendSubscribe, leave: (input, callOptions) => send(leave, input, callOptions) }, watchOptions),
     hereNowPages: (input: HereNowPagesInput, callOptions?: CallOptions) => hereNowPages(sendHereNow, config as ResolvedConfig, input, callOptions),
     hereNowAll: (input: HereNowPagesInput, callOptions?: CallOptions) => hereNowAll(hereNowPages(sendHereNow, config as ResolvedConfig, input, callOptions)),
     hereNow: method(hereNow),

@@ -68,6 +68,22 @@ describe('presence.watch()', () => {
     expect(poll).toMatch(/^\/v2\/subscribe\/demo\/lobby,lobby-pnpres\/0\?ee=&channel-group=staff%2Cstaff-pnpres&heartbeat=60&tt=\d+&tr=7&uuid=watcher&/);
   });
 
+  test('a participant that connected announces its leave when it ends (unless leaveOnEnd: false); an observer never does', async () => {
+    const leavesAfter = async (options: Record<string, unknown>) => {
+      const service = createFakeSubscribeService();
+      const { presence } = client(service);
+      const watch = presence.watch({ channels: ['lobby'], channelGroups: ['staff'], ...options });
+      const pending = watch.next();
+      await vi_waitFor(() => service.cursors.length >= 2);
+      await watch.return(); // awaits the leave
+      await pending;
+      return service.transport.requests.filter((r) => r.operation === 'leave').map((r) => r.target.split('?')[0] + '?' + r.query.filter(([k]) => k === 'channel-group').map(([k, v]) => `${k}=${v}`).join('&'));
+    };
+    expect(await leavesAfter({ participant: true })).toEqual(['/v2/presence/sub-key/demo/channel/lobby/leave?channel-group=staff']);
+    expect(await leavesAfter({ participant: true, leaveOnEnd: false })).toEqual([]);
+    expect(await leavesAfter({})).toEqual([]);
+  });
+
   test('every fault mid-long-poll reconnects and resumes: the consumer sees exactly what was published, in order', async () => {
     const service = createFakeSubscribeService({ batch: 3 });
     const { presence, reconnects } = client(service);
@@ -240,6 +256,7 @@ describe('presence.watch()', () => {
       [{ channels: ['lobby'], signal: {} }, 'signal'],
       [{ channels: ['lobby'], timeoutMs: -1 }, 'timeoutMs'],
       [{ channels: ['lobby'], participant: 'yes' }, 'participant'],
+      [{ channels: ['lobby'], participant: true, leaveOnEnd: 1 }, 'leaveOnEnd'],
     ];
     for (const [options, field] of bad) {
       let error: unknown;

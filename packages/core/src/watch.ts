@@ -35,6 +35,12 @@ export interface WatchOptions<S = JsonValue> {
    * successful reconnect (`reconnected: true`). `timetoken` is the cursor events are read from.
    */
   onConnect?: (info: { timetoken: string; reconnected: boolean }) => void;
+  /**
+   * Participant only: announce a `leave` for the channels and groups when the watch ends, as the
+   * official SDK does on unsubscribe, so this client does not linger as an occupant until its
+   * heartbeat runs out. Default true. `return()` (and so `break`) waits for it, at most 2 s.
+   */
+  leaveOnEnd?: boolean;
   /** Deadline of each long-poll, in ms. Default: the client's `subscribeTimeoutMs` (310 000). */
   timeoutMs?: number;
   /** Reconnect backoff: full jitter, random(0, min(maxDelayMs, baseDelayMs · 2^(n−1))). Defaults 250 ms and 30 000 ms. */
@@ -49,7 +55,11 @@ export interface WatchContext<S> {
   readonly stack: Stack;
   readonly subscribeTimeoutMs: number;
   send(input: SubscribeInput<S>, options: CallOptions): Promise<SubscribeResult<S>>;
+  leave(input: { channels: readonly string[]; channelGroups: readonly string[] }, options: CallOptions): Promise<void>;
 }
+
+/** The longest a participant's leave may hold up `return()`. */
+const LEAVE_TIMEOUT_MS = 2000;
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 const TIMEOUT_ERRNOS = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT']);
@@ -114,6 +124,8 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
   #handshakeNeeded = true;
   #connectedBefore = false;
   #failures = 0;
+  #leaving: Promise<void> | undefined;
+  readonly #leaveOnEnd: boolean;
 
   constructor(context: WatchContext<S>, options: WatchOptions<S>) {
     if (typeof options !== 'object' || options === null) {
@@ -145,6 +157,10 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
     }
     this.#baseDelayMs = checkDelay('reconnect.baseDelayMs', options.reconnect?.baseDelayMs, 250);
     this.#maxDelayMs = checkDelay('reconnect.maxDelayMs', options.reconnect?.maxDelayMs, Math.max(30_000, this.#baseDelayMs));
+    if (options.leaveOnEnd !== undefined && typeof options.leaveOnEnd !== 'boolean') {
+      throw new PresenceValidationError('leaveOnEnd', 'type', `watch: leaveOnEnd must be true or false; got ${describeValue(options.leaveOnEnd)}.`, { operation: 'subscribe' });
+    }
+    this.#leaveOnEnd = participant === true && options.leaveOnEnd !== false;
     if (timetoken !== undefined && timetoken !== '0') this.#cursor = { timetoken, region: undefined };
     this.#callerSignal = signal;
     if (signal?.aborted) this.#stop();
@@ -162,10 +178,10 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
     return result;
   }
 
-  /** Ends the iteration at once: the held request is aborted and no timer is left. */
+  /** Ends the iteration at once: the held request is aborted and no timer is left (a participant's leave is awaited). */
   return(): Promise<IteratorResult<PresenceEvent<S>>> {
     this.#stop();
-    return Promise.resolve(DONE);
+    return this.#leaving ? this.#leaving.then(() => DONE) : Promise.resolve(DONE);
   }
 
   /** The caller's signal fired (this object is its listener). */
@@ -180,6 +196,12 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
     this.#head = 0;
     this.#callerSignal?.removeEventListener('abort', this);
     this.#controller.abort(new PresenceAbortError({ operation: 'subscribe', cause: this.#callerSignal?.reason }));
+    if (this.#leaveOnEnd && this.#connectedBefore) {
+      const { channels = [], channelGroups = [] } = this.#options;
+      this.#leaving = this.#context.leave({ channels, channelGroups }, { timeoutMs: Math.min(LEAVE_TIMEOUT_MS, this.#context.config.timeoutMs) }).catch((error: unknown) => {
+        this.#context.logger.debug({ operation: 'leave', code: PresenceError.isInstance(error) ? error.code : 'unknown' }, 'a participant watch ended; its leave failed (the service will time it out)');
+      });
+    }
   }
 
   async #next(): Promise<IteratorResult<PresenceEvent<S>>> {

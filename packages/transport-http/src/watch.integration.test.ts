@@ -146,7 +146,9 @@ describe('presence.watch() against the emulator', () => {
     expect(here.channels[0]!.occupants).toEqual([{ userId: 'backend', state: { role: 'bot' } }]);
     await until(() => watching.seen.some((e) => e.type === 'join'), 'the observer sees the join');
     await watching.watch.return();
+    // Ending the participant's watch announces its leave: no ghost until its heartbeat runs out.
     await taking.watch.return();
+    expect((await presence.hereNow({ channels: ['lobby'] })).channels[0]!.occupancy).toBe(0);
   });
 
   test.each([
