@@ -234,18 +234,18 @@ describe('official pubnub SDK: subscribe withPresence', () => {
   });
 
   it('its subscribe loop runs with no errors and no busy loop', async () => {
-    const looping = await another({ subscribeHoldMs: 100 });
+    const looping = await another({ subscribeHoldMs: 50 });
     const w = watcher('looper', {}, looping);
     w.pn.subscribe({ channels: ['loop'], withPresence: true });
     await until('the own join', () => w.events.length === 1);
     const started = looping.stats().requests.byOperation.subscribe;
     const t0 = Date.now();
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, 1000));
     const elapsed = Date.now() - t0;
     const made = looping.stats().requests.byOperation.subscribe - started;
-    // One receive per hold (100 ms) at most, plus slack; a busy loop would make thousands.
+    // One receive per hold (50 ms) at most, plus slack; a busy loop would make thousands.
     expect(made).toBeGreaterThanOrEqual(2);
-    expect(made).toBeLessThanOrEqual(Math.ceil(elapsed / 100) + 5);
+    expect(made).toBeLessThanOrEqual(Math.ceil(elapsed / 50) + 5);
     expect(looping.stats().subscribe.releasedEmpty).toBeGreaterThanOrEqual(made - 1);
     expect(w.errors).toEqual([]);
     expect(w.events).toHaveLength(1);

@@ -78,9 +78,12 @@ describe('handshake', () => {
     expect(Number.isInteger(answer.json.t.r)).toBe(true);
     // The timetoken is the clock in 100 ns units.
     expect(BigInt(answer.json.t.t) / 10_000n).toBe(BigInt(clock));
-    // An absent tt is a handshake too, and timetokens strictly increase even on a clock that stands still.
+    // An absent tt (or one written 00) is a handshake too, and timetokens strictly increase even on a clock that stands still.
     const second = await call(emulator, `${S}/room-pnpres/0?uuid=watcher`);
     expect(BigInt(second.json.t.t)).toBeGreaterThan(BigInt(answer.json.t.t));
+    const third = await call(emulator, `${S}/room-pnpres/0?tt=00&uuid=watcher`);
+    expect([third.json.m, BigInt(third.json.t.t) > BigInt(second.json.t.t)]).toEqual([[], true]);
+    expect(emulator.stats().subscribe.handshakes).toBe(3);
   });
 
   it('applies the handshake state (keyed by channel) so get-state reads it, and joins the uuid', async () => {
