@@ -24,7 +24,7 @@ export interface WatchOptions<S = JsonValue> {
    * occupant. True: also subscribes to the channels, so this client's userId appears in here-now.
    */
   participant?: boolean;
-  /** Participant only: the presence timeout in seconds (1–320). Default 300. */
+  /** Participant only: the presence timeout in seconds (1–320). Sent only when given; the service's default is 300. */
   heartbeat?: number;
   /** Participant only: this client's state per channel (or group), sent with each handshake. */
   state?: Readonly<Record<string, S>>;

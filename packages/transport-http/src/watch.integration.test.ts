@@ -337,6 +337,20 @@ describe('presence.watch() against the emulator', () => {
     expect(Object.values(transport.agent.sockets).flat()).toHaveLength(0);
   });
 
+  test('a signed, authorised watch: every long-poll is signed like any call, and the emulator verifies it', async () => {
+    const emulator = await emulatorWith({ secretKey: 'sec-watch', publishKey: 'pub-watch' });
+    const transport = httpTransport({ origin: emulator.origin });
+    const presence = createPresence({ subscribeKey: SUB, publishKey: 'pub-watch', secretKey: 'sec-watch', authKey: 'auth-watch', userId: 'backend', transport });
+    clients.push(presence);
+    const { watch, seen } = await startWatch(presence, { channels: ['lobby'] });
+    await presence.heartbeat({ channels: ['lobby'], userId: 'alice' });
+    await until(() => seen.length === 1, 'the join');
+    await watch.return();
+    expect(seen[0]).toMatchObject({ type: 'join', userId: 'alice' });
+    expect(emulator.stats().signatureFailures).toBe(0);
+    expect(emulator.stats().requests.byOperation.subscribe).toBeGreaterThanOrEqual(2);
+  });
+
   test('a 403 mid-watch ends the iteration with the typed error', async () => {
     const emulator = await emulatorWith();
     const { presence } = connect(emulator);
