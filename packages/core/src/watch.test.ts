@@ -105,6 +105,22 @@ describe('presence.watch()', () => {
     for (let i = 0; i < afterFailure.length; i += 2) expect(afterFailure[i + 1]).toBe(afterFailure[i]);
   });
 
+  test('a service that replays events already read (after a reconnect) does not make them repeat', async () => {
+    const transport = createMemoryTransport();
+    const env = (t: string, uuid: string, channel = 'lobby') => ({ a: '4', f: 0, p: { t, r: 1 }, k: 'demo', c: `${channel}-pnpres`, d: { action: 'join', uuid, occupancy: 1, timestamp: 1 }, b: `${channel}-pnpres` });
+    transport.enqueue(
+      { body: { t: { t: '10', r: 1 }, m: [] } },
+      { body: { t: { t: '12', r: 1 }, m: [env('11', 'a'), env('12', 'b')] } },
+      { status: 500, body: { status: 500, error: 1, message: 'x', service: 'Presence' } },
+      { body: { t: { t: '13', r: 1 }, m: [] } }, // the reconnect's handshake
+      { body: { t: { t: '14', r: 1 }, m: [env('12', 'b'), env('9', 'old', 'hall'), env('13', 'c'), env('14', 'd')] } },
+      { delayMs: 60_000, body: {} },
+    );
+    const presence = createPresence({ subscribeKey: 'demo', userId: 'w', transport });
+    const seen = await collect(presence.watch({ channels: ['lobby', 'hall'], reconnect: fast }), 5);
+    expect(seen.map((e) => (e as { userId: string }).userId)).toEqual(['a', 'b', 'old', 'c', 'd']);
+  });
+
   test('consecutive failures back off further (attempt counts up) and reset after a success', async () => {
     const service = createFakeSubscribeService();
     const { presence, reconnects } = client(service);

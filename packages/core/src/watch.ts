@@ -85,6 +85,11 @@ export function watchReconnectReasonOf(error: unknown): WatchReconnectReason | u
   }
 }
 
+/** Whether timetoken `a` is later than `b` (digit strings of up to 20 digits: longer is later, else compare as text). */
+function isLater(a: string, b: string): boolean {
+  return a.length !== b.length ? a.length > b.length : a > b;
+}
+
 function checkDelay(field: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 10 * 60_000) {
@@ -125,6 +130,8 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
   #connectedBefore = false;
   #failures = 0;
   #leaving: Promise<void> | undefined;
+  // The last timetoken read per channel (see #unseen).
+  readonly #lastTimetoken = new Map<string, string>();
   readonly #leaveOnEnd: boolean;
 
   constructor(context: WatchContext<S>, options: WatchOptions<S>) {
@@ -220,16 +227,19 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
       }
       const batch = this.#ahead ?? this.#read();
       this.#ahead = undefined;
+      let events: PresenceEvent<S>[];
       try {
-        this.#queue = await batch;
-        this.#head = 0;
+        events = await batch;
       } catch (error) {
         if (this.#controller.signal.aborted) return DONE;
         this.#ended = true;
         this.#stop();
         throw error;
       }
+      // Ended while the response was on its way: its events are not handed out.
       if (this.#ended) return DONE;
+      this.#queue = events;
+      this.#head = 0;
       // Read the next response while the consumer works through this one.
       const ahead = this.#read();
       ahead.catch(() => {}); // seen when the consumer reaches it
@@ -251,12 +261,29 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
         if (result.skipped !== 0 && this.#context.logger.enabled) {
           this.#context.logger.warn({ operation: 'subscribe', reason: `${result.skipped} unreadable presence event(s)` }, 'presence watch skipped events it could not read');
         }
-        if (result.events.length !== 0) return result.events;
+        const fresh = this.#unseen(result.events);
+        if (fresh.length !== 0) return fresh;
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         await this.#backOff(error);
       }
     }
+  }
+
+  /**
+   * Leaves out events at or before the last one read on their channel. Resuming from the cursor is
+   * what keeps events from repeating; this only guards against a service that replays some anyway
+   * (PubNub gives each publish on a channel its own, increasing timetoken).
+   */
+  #unseen(events: PresenceEvent<S>[]): PresenceEvent<S>[] {
+    const fresh: PresenceEvent<S>[] = [];
+    for (const event of events) {
+      const last = this.#lastTimetoken.get(event.channel);
+      if (last !== undefined && !isLater(event.timetoken, last)) continue;
+      this.#lastTimetoken.set(event.channel, event.timetoken);
+      fresh.push(event);
+    }
+    return fresh;
   }
 
   async #handshake(options: CallOptions): Promise<void> {
