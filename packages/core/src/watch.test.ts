@@ -193,6 +193,17 @@ describe('presence.watch()', () => {
     expect(service.cursors).toHaveLength(2);
   });
 
+  test('closing the client ends its watches quietly; a closed client refuses a new watch', async () => {
+    const service = createFakeSubscribeService({ holdMs: 60_000 });
+    const { presence } = client(service);
+    const watch = presence.watch({ channels: ['lobby'] });
+    const pending = watch.next();
+    await vi_waitFor(() => service.cursors.length === 2);
+    await presence.close();
+    expect(await pending).toEqual({ done: true, value: undefined });
+    expect(() => presence.watch({ channels: ['lobby'] })).toThrow(/closed/);
+  });
+
   test('resuming from a timetoken reads from it, in the handshake region', async () => {
     const service = createFakeSubscribeService();
     const { presence } = client(service);

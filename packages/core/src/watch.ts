@@ -56,6 +56,8 @@ export interface WatchContext<S> {
   readonly subscribeTimeoutMs: number;
   send(input: SubscribeInput<S>, options: CallOptions): Promise<SubscribeResult<S>>;
   leave(input: { channels: readonly string[]; channelGroups: readonly string[] }, options: CallOptions): Promise<void>;
+  /** Told once when the watch ends, however it ends. */
+  ended?(watch: PresenceWatch<S>): void;
 }
 
 /** The longest a participant's leave may hold up `return()`. */
@@ -203,6 +205,7 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
     this.#head = 0;
     this.#callerSignal?.removeEventListener('abort', this);
     this.#controller.abort(new PresenceAbortError({ operation: 'subscribe', cause: this.#callerSignal?.reason }));
+    this.#context.ended?.(this);
     if (this.#leaveOnEnd && this.#connectedBefore) {
       const { channels = [], channelGroups = [] } = this.#options;
       this.#leaving = this.#context.leave({ channels, channelGroups }, { timeoutMs: Math.min(LEAVE_TIMEOUT_MS, this.#context.config.timeoutMs) }).catch((error: unknown) => {
