@@ -125,7 +125,6 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
   #ahead: Promise<PresenceEvent<S>[]> | undefined;
   #chain: Promise<unknown> = Promise.resolve();
   #ended = false;
-  #failure: unknown;
   // The cursor events are read from, and whether a handshake must come first (at the start and after a failure).
   #cursor: { timetoken: string; region: number | undefined } | undefined;
   #handshakeNeeded = true;
@@ -222,12 +221,7 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
         if (events.has('watchEvent')) events.emit('watchEvent', { type: event.type, lagMs: Date.now() - event.timestamp });
         return { done: false, value: event };
       }
-      if (this.#ended) {
-        const failure = this.#failure;
-        this.#failure = undefined;
-        if (failure !== undefined) throw failure;
-        return DONE;
-      }
+      if (this.#ended) return DONE;
       const batch = this.#ahead ?? this.#read();
       this.#ahead = undefined;
       let events: PresenceEvent<S>[];
@@ -235,7 +229,7 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
         events = await batch;
       } catch (error) {
         if (this.#controller.signal.aborted) return DONE;
-        this.#ended = true;
+        // A refusal (or an empty retry budget) ends the watch; this next() reports why, later ones are done.
         this.#stop();
         throw error;
       }
