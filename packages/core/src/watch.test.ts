@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
   createPresence,
@@ -119,6 +120,29 @@ describe('presence.watch()', () => {
     const presence = createPresence({ subscribeKey: 'demo', userId: 'w', transport });
     const seen = await collect(presence.watch({ channels: ['lobby', 'hall'], reconnect: fast }), 5);
     expect(seen.map((e) => (e as { userId: string }).userId)).toEqual(['a', 'b', 'old', 'c', 'd']);
+  });
+
+  test('property: whatever faults hit the long-polls, and however events are batched, the consumer sees exactly what was published', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom('reset', '500', '429', 'garbage', 'hang') as fc.Arbitrary<'reset' | '500' | '429' | 'garbage' | 'hang'>, { maxLength: 6 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 1, max: 7 }),
+        async (faults, count, batch) => {
+          const service = createFakeSubscribeService({ batch, hangMs: 60_000 });
+          const presence = createPresence({ subscribeKey: 'demo', userId: 'w', transport: service.transport });
+          const watch = presence.watch({ channels: ['a', 'b'], timeoutMs: 50, reconnect: { baseDelayMs: 1, maxDelayMs: 2 } });
+          const first = watch.next();
+          await vi_waitFor(() => service.cursors.length >= 1);
+          service.failNextPolls(...faults);
+          for (let i = 0; i < count; i++) service.publish(i % 3 ? 'a' : 'b', join(`u${i}`, i + 1));
+          const seen = [(await first).value!, ...(count > 1 ? await collect(watch, count - 1) : [])];
+          await watch.return();
+          expect(seen.map((e) => e.timetoken)).toEqual(service.published.map((e) => (e.p as { t: string }).t));
+        },
+      ),
+      { numRuns: 30 },
+    );
   });
 
   test('consecutive failures back off further (attempt counts up) and reset after a success', async () => {
