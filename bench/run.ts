@@ -17,8 +17,8 @@ const SECTIONS: Array<{ file: string; env?: Record<string, string> }> = [
   { file: 'sections/cache.ts' },
   { file: 'sections/metrics.ts' },
   { file: 'sections/fleet.ts' },
-  // Hooks: they report a reason and no row until watch() and @presence/roster are on main.
   { file: 'sections/watch.ts' },
+  // A hook: it reports a reason and no row until @presence/roster is on main.
   { file: 'sections/roster.ts' },
 ];
 
