@@ -56,7 +56,7 @@ client.stack.add((next) => (call) => {
 }, { name: 'capture', step: 'finalize', priority: -200 });
 await client.hereNow(input);
 client.stack.remove('capture');
-// Not signed again: the emulator accepts a signed URL for a while, which is all the raw side needs.
+// Signed once: the emulator checks the signature, not the timestamp's age, so this one URL serves the raw side all run.
 const rawPath = requestTarget(captured!);
 const variable = /(requestid|timestamp|signature)=[^&]*/g;
 const handPaths: string[] = [];
