@@ -59,27 +59,20 @@ try {
   const upstreamBefore = transport.requests.length;
   const FAST = 50_000;
   const SLOW = 3_000;
-  const warm = async (runs: Record<string, () => Promise<unknown>>, calls: number) => {
-    for (const run of Object.values(runs)) await sequential(run, calls);
-  };
+  /** Warms every side, then runs them in interleaved rounds of `calls` awaited calls each. */
+  async function measure<K extends string>(sides: Record<K, () => Promise<unknown>>, calls: number): Promise<Record<K, number[]>> {
+    for (const run of Object.values<() => Promise<unknown>>(sides)) await sequential(run, calls / 5);
+    const timed = Object.fromEntries(Object.entries<() => Promise<unknown>>(sides).map(([name, run]) => [name, () => sequential(run, calls)]));
+    return interleave(timed as Record<K, () => Promise<number>>, ROUNDS);
+  }
 
-  const inMemory = { memoryCache: () => memory.hereNow(input), redisL1: () => l1.hereNow(input), bentoMemory: bentoSides.memory, bentoTiered: bentoSides.tiered };
-  await warm(inMemory, FAST / 5);
-  const fast = await interleave(
-    Object.fromEntries(Object.entries(inMemory).map(([name, run]) => [name, () => sequential(run, FAST)])) as Record<keyof typeof inMemory, () => Promise<number>>,
-    ROUNDS,
-  );
+  const fast = await measure({ memoryCache: () => memory.hereNow(input), redisL1: () => l1.hereNow(input), bentoMemory: bentoSides.memory, bentoTiered: bentoSides.tiered }, FAST);
   rows.push(
     pairedRow({ section, name: 'client + memoryCache hit / bentocache getOrSet (memory)', unit: 'ops/s', ours: fast.memoryCache, baseline: fast.bentoMemory }),
     pairedRow({ section, name: 'client + redisCache L1 hit / bentocache getOrSet (memory L1 + Redis L2)', unit: 'ops/s', ours: fast.redisL1, baseline: fast.bentoTiered }),
   );
 
-  const inRedis = { redisL2: () => l2.hereNow(input), bentoL2: bentoSides.l2, raw: rawGet };
-  await warm(inRedis, SLOW / 5);
-  const slow = await interleave(
-    Object.fromEntries(Object.entries(inRedis).map(([name, run]) => [name, () => sequential(run, SLOW)])) as Record<keyof typeof inRedis, () => Promise<number>>,
-    ROUNDS,
-  );
+  const slow = await measure({ redisL2: () => l2.hereNow(input), bentoL2: bentoSides.l2, raw: rawGet }, SLOW);
   rows.push(
     pairedRow({ section, name: 'client + redisCache L2 hit / bentocache getOrSet (Redis L2 only)', unit: 'ops/s', ours: slow.redisL2, baseline: slow.bentoL2 }),
     pairedRow({ section, name: `client + redisCache L2 hit / raw ioredis GET (${stored.length} B value)`, unit: 'ops/s', ours: slow.redisL2, baseline: slow.raw }),

@@ -1,7 +1,8 @@
 // presence.watch() against the official pubnub SDK's presence listener, on one emulator (in its own
 // process): each round publishes a burst of join events on a channel only one of the two watches,
 // and times until the last one is delivered, with the CPU this process spent per event. The two
-// take turns, the order alternating round by round. (After the transport-http watch benchmark.)
+// take turns, the order alternating round by round. After transport-http's watch benchmark, whose
+// emulator process (publishing the bursts, subscribe key `bench`) it shares.
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -13,14 +14,14 @@ import { pairedRow } from '../lib/stats.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 5000);
 const section = `watch() events (${EVENTS.toLocaleString('en-US')} joins a round, one long-poll each)`;
-const child = fork(fileURLToPath(new URL('../lib/watch-emulator-process.ts', import.meta.url)), {
+const child = fork(fileURLToPath(new URL('../../packages/transport-http/bench/watch-emulator-process.ts', import.meta.url)), {
   execArgv: ['--import', 'tsx'],
   env: { ...process.env, BENCH_EVENTS: String(EVENTS) },
   stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 });
 const [emulator] = (await once(child, 'message')) as [{ origin: string; port: number }];
-const presence = createPresence({ subscribeKey: 'sub-c-bench', userId: 'bench-watch', transport: httpTransport({ origin: emulator.origin }) });
-const sdk = new PubNub({ origin: `127.0.0.1:${emulator.port}`, ssl: false, subscribeKey: 'sub-c-bench', userId: 'bench-sdk', logVerbosity: false });
+const presence = createPresence({ subscribeKey: 'bench', userId: 'bench-watch', transport: httpTransport({ origin: emulator.origin }) });
+const sdk = new PubNub({ origin: `127.0.0.1:${emulator.port}`, ssl: false, subscribeKey: 'bench', userId: 'bench-sdk', logVerbosity: false });
 
 type Side = 'watch' | 'sdk';
 const received: Record<Side, number> = { watch: 0, sdk: 0 };
