@@ -6,5 +6,4 @@ export {
   type PrometheusMetricsOptions,
   type PrometheusMetricsPlugin,
 } from './prometheus-metrics.js';
-export { metricNames } from './metric-set.js';
-export { CACHE_ERROR_KINDS, CACHE_RESULTS, MAX_STORES, OPERATIONS, OUTCOMES, RETRY_REASONS, STATUS_CLASSES } from './labels.js';
+export { CACHE_ERROR_KINDS, CACHE_RESULTS, MAX_STORES, metricNames, OPERATIONS, OUTCOMES, RETRY_REASONS, STATUS_CLASSES } from './metrics.js';
