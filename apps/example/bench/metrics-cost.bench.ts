@@ -1,0 +1,212 @@
+/**
+ * What prometheusMetrics() costs where users pay for it: the example service's
+ * `GET /rooms/:room/presence`, with and without the plugin, side by side in one run.
+ *
+ *   cached   the answer comes from memoryCache (warm: every request an L1 hit)
+ *   origin   no cache: every request is a here-now to the emulator (its own process)
+ *   call     for information: a cached hereNow() alone, no HTTP (memory transport)
+ *
+ * Every side runs in its own process (a service runs one client configuration; sides sharing a
+ * process would shape each other's JIT), and the HTTP scenarios have a second plain service, the
+ * noise floor. Rounds interleave the sides in rotating order, so they share the machine's noise.
+ * For each round and side: requests per second seen by the load generator (this process, keep-alive,
+ * CONCURRENCY requests in flight) and the service process's CPU time per request (user + system,
+ * from process.cpuUsage()), which a busy shared machine disturbs less. Reported: the median and
+ * quartiles over rounds of the paired ratios against the plain side of the same round. Not a test.
+ *
+ * Run: pnpm --filter @presence/example bench
+ *   (ROUNDS=15, CACHED_REQUESTS=4000, ORIGIN_REQUESTS=1500, CALLS=100000, CONCURRENCY=8, USERS=20)
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { createPresence, memoryCache, type JsonValue, type Plugin } from '@presence/core';
+import { createMemoryTransport } from '@presence/core/testing';
+import { createEmulator } from '@presence/emulator';
+import { prometheusMetrics } from '@presence/metrics-prometheus';
+import { json } from '@presence/serializer';
+import { httpTransport, retry } from '@presence/transport-http';
+import { Registry } from 'prom-client';
+import { createService } from '../src/server.js';
+
+const ROUNDS = Number(process.env.ROUNDS ?? 15);
+const CACHED_REQUESTS = Number(process.env.CACHED_REQUESTS ?? 4000);
+const ORIGIN_REQUESTS = Number(process.env.ORIGIN_REQUESTS ?? 1500);
+const CALLS = Number(process.env.CALLS ?? 100_000);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8);
+const USERS = Number(process.env.USERS ?? 20);
+const SUBSCRIBE_KEY = 'sub-c-bench';
+const PATH = '/rooms/lobby/presence';
+
+interface Measure {
+  /** Requests (or calls) per second. */
+  rate: number;
+  /** CPU microseconds of the measured process per request (or call). */
+  cpuUs: number;
+}
+type ChildReply = { ready: true; port?: number; origin?: string } | Measure;
+
+function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+/** A child: one service, the emulator, or a bare client, by BENCH_ROLE. */
+async function child(role: string): Promise<void> {
+  const registry = new Registry();
+  const metrics: Plugin[] = process.env.BENCH_METRICS === '1' ? [prometheusMetrics({ registry })] : [];
+  if (role === 'emulator') {
+    const emulator = await createEmulator();
+    process.send!({ ready: true, origin: emulator.origin });
+    process.on('disconnect', () => void emulator.close().then(() => process.exit(0)));
+    return;
+  }
+  if (role === 'service') {
+    // As apps/example/src/app.ts builds a replica, with or without the metrics plugin.
+    const cache: Plugin[] = process.env.BENCH_CACHE === '1' ? [memoryCache({ ttlMs: 3_600_000 })] : [];
+    const presence = createPresence<JsonValue>({
+      subscribeKey: SUBSCRIBE_KEY,
+      userId: 'bench-service',
+      transport: httpTransport({ origin: process.env.BENCH_ORIGIN! }),
+      serializer: json<JsonValue>({ maxBytes: 16 * 1024 }),
+      plugins: [retry(), ...cache, ...metrics],
+    });
+    const server = createService({ presence, registry });
+    server.listen(0, '127.0.0.1', () => process.send!({ ready: true, port: (server.address() as AddressInfo).port }));
+    let started = 0;
+    process.on('message', (message) => {
+      if (message === 'start') started = cpuMicros();
+      process.send!({ rate: 0, cpuUs: cpuMicros() - started });
+    });
+    process.on('disconnect', () => {
+      server.close();
+      server.closeAllConnections();
+      void presence.close().then(() => process.exit(0));
+    });
+    return;
+  }
+  // role === 'call': cached hereNow() calls in a loop, one round per message.
+  const transport = createMemoryTransport({ respond: () => ({ body: { status: 200, message: 'OK', service: 'Presence', occupancy: 2, uuids: ['a', 'b'] } }) });
+  const client = createPresence({ subscribeKey: SUBSCRIBE_KEY, userId: 'bench', transport, plugins: [memoryCache({ ttlMs: 3_600_000 }), ...metrics] });
+  const input = { channels: ['lobby'] };
+  const round = async (calls: number): Promise<Measure> => {
+    const cpu = cpuMicros();
+    const started = performance.now();
+    for (let i = 0; i < calls; i++) await client.hereNow(input);
+    return { rate: calls / ((performance.now() - started) / 1000), cpuUs: (cpuMicros() - cpu) / calls };
+  };
+  await round(50_000); // warm: fill the cache, let the JIT settle
+  process.send!({ ready: true });
+  process.on('message', (message) => void round(message as number).then((result) => process.send!(result)));
+  process.on('disconnect', () => void client.close().then(() => process.exit(0)));
+}
+
+function start(role: string, env: Record<string, string>): Promise<{ process: ChildProcess; port?: number; origin?: string }> {
+  const proc = fork(fileURLToPath(import.meta.url), { env: { ...process.env, BENCH_ROLE: role, ...env }, execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    proc.once('message', (reply) => resolve({ process: proc, ...(reply as { port?: number; origin?: string }) }));
+    proc.once('exit', (code) => reject(new Error(`the ${role} process exited (${code}) before it was ready`)));
+  });
+}
+
+function ask(proc: ChildProcess, message: unknown): Promise<Measure> {
+  return new Promise((resolve) => {
+    proc.once('message', (reply) => resolve(reply as Measure));
+    proc.send(message as string);
+  });
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+
+function get(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: PATH, agent }, (res) => {
+      res.resume();
+      res.once('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`GET ${PATH}: ${res.statusCode}`))));
+    });
+    req.setTimeout(30_000, () => req.destroy(new Error(`GET ${PATH}: no answer in 30 s`)));
+    req.once('error', reject);
+  });
+}
+
+/** `requests` GETs, CONCURRENCY at a time; the service's CPU time is read around them. */
+async function load(service: { process: ChildProcess; port?: number }, requests: number): Promise<Measure> {
+  await ask(service.process, 'start');
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next++ < requests) await get(service.port!);
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const { cpuUs } = await ask(service.process, 'stop');
+  return { rate: requests / seconds, cpuUs: cpuUs / requests };
+}
+
+const quantile = (values: number[], q: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (sorted.length - 1) * q;
+  const low = Math.floor(at);
+  return sorted[low]! + (sorted[Math.min(low + 1, sorted.length - 1)]! - sorted[low]!) * (at - low);
+};
+
+async function main(): Promise<void> {
+  const emulator = await start('emulator', {});
+  const origin = emulator.origin!;
+  // The room the service reads: USERS occupants, renewed every round (a heartbeat lasts 300 s at most).
+  const seeder = createPresence({ subscribeKey: SUBSCRIBE_KEY, userId: 'seeder', transport: httpTransport({ origin }) });
+  const seed = async (): Promise<void> => {
+    for (let i = 0; i < USERS; i++) await seeder.heartbeat({ channels: ['lobby'], heartbeat: 300, userId: `user-${i}` });
+  };
+  await seed();
+
+  const service = (cache: boolean, metrics: boolean) => start('service', { BENCH_ORIGIN: origin, BENCH_CACHE: cache ? '1' : '0', BENCH_METRICS: metrics ? '1' : '0' });
+  const scenarios = [
+    { name: 'cached', requests: CACHED_REQUESTS, sides: { plain: await service(true, false), 'plain again': await service(true, false), metrics: await service(true, true) } },
+    { name: 'origin', requests: ORIGIN_REQUESTS, sides: { plain: await service(false, false), 'plain again': await service(false, false), metrics: await service(false, true) } },
+  ];
+  const calls = { plain: await start('call', { BENCH_METRICS: '0' }), metrics: await start('call', { BENCH_METRICS: '1' }) };
+
+  const results = new Map<string, Measure[]>();
+  const record = (key: string, measure: Measure): void => void results.set(key, [...(results.get(key) ?? []), measure]);
+  for (const { sides, requests } of scenarios) for (const side of Object.values(sides)) await load(side, requests); // warm-up, not recorded
+  for (let round = 0; round < ROUNDS; round++) {
+    await seed();
+    for (const { name, sides, requests } of scenarios) {
+      const names = Object.keys(sides) as Array<keyof typeof sides>;
+      for (let i = 0; i < names.length; i++) {
+        const side = names[(round + i) % names.length]!;
+        record(`${name}/${side}`, await load(sides[side], requests));
+      }
+    }
+    const order = round % 2 === 0 ? (['plain', 'metrics'] as const) : (['metrics', 'plain'] as const);
+    for (const side of order) record(`call/${side}`, await ask(calls[side].process, CALLS));
+  }
+
+  const pct = (n: number): string => `${(n * 100).toFixed(1).padStart(5)}%`;
+  const spread = (values: number[]): string => `${pct(quantile(values, 0.5))} (${pct(quantile(values, 0.25))} to ${pct(quantile(values, 0.75))})`;
+  console.log(`GET ${PATH} through the example service, ${ROUNDS} rounds; node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
+  console.log(`  ${'scenario/side'.padEnd(22)} ${'req/s'.padStart(8)} ${'CPU µs/req'.padStart(11)}   vs plain of the same round: slower (req/s), more CPU per request — median (quartiles)`);
+  for (const scenario of ['cached', 'origin', 'call']) {
+    const plain = results.get(`${scenario}/plain`)!;
+    for (const side of ['plain', 'plain again', 'metrics']) {
+      const measures = results.get(`${scenario}/${side}`);
+      if (!measures) continue;
+      const rate = quantile(measures.map((m) => m.rate), 0.5);
+      const cpu = quantile(measures.map((m) => m.cpuUs), 0.5);
+      const paired = side === 'plain' ? '' : `   ${spread(measures.map((m, r) => 1 - m.rate / plain[r]!.rate))}   ${spread(measures.map((m, r) => m.cpuUs / plain[r]!.cpuUs - 1))}`;
+      console.log(`  ${`${scenario}/${side}`.padEnd(22)} ${Math.round(rate).toLocaleString('en-US').padStart(8)} ${cpu.toFixed(2).padStart(11)}${paired}`);
+    }
+  }
+  console.log(`  (call = a cached hereNow() alone, ${CALLS.toLocaleString('en-US')} calls a round: rate in calls/s, CPU µs per call)`);
+
+  agent.destroy();
+  await seeder.close();
+  for (const proc of [emulator, ...scenarios.flatMap((s) => Object.values(s.sides)), ...Object.values(calls)]) proc.process.disconnect();
+}
+
+if (process.env.BENCH_ROLE) await child(process.env.BENCH_ROLE);
+else await main();
