@@ -155,6 +155,9 @@ describe('prometheusMetrics: a scripted series of calls', () => {
       presence_inflight_operations: 'gauge',
       presence_retry_budget_tokens: 'gauge',
       presence_states_dropped_total: 'counter',
+      presence_watch_events_total: 'counter',
+      presence_watch_reconnects_total: 'counter',
+      presence_watch_lag_seconds: 'histogram',
     });
     expect(Object.keys(types)).toEqual(metricNames('presence_'));
     for (const name of Object.keys(types)) expect(text).toMatch(new RegExp(`^# HELP ${name} \\S`, 'm'));
@@ -209,7 +212,17 @@ describe('prometheusMetrics: events from other plugins', () => {
     emit('callEnd', { operation: 'hereNow', callId: 2, outcome: 'success', durationMs: 1, cache: 'maybe' });
     for (let i = 0; i < 20; i++) emit('cacheError', { store: `store${i}`, reason: 'x' });
     emit('cacheError', { store: 'channel "lobby" of user bob', reason: 'x' });
+    emit('watchEvent', { type: 'hello', lagMs: -250 });
+    emit('watchEvent', { type: 'join', lagMs: Number.NaN });
+    emit('watchReconnect', { reason: 'cosmic rays', attempt: 1, delayMs: 10 });
     const actual = await samples(registry);
+    expect(actual.get(seriesKey('presence_watch_events_total', { type: 'other' }))).toBe(1);
+    expect(actual.get(seriesKey('presence_watch_events_total', { type: 'join' }))).toBe(1);
+    // A negative lag (clock skew) counts as 0; a lag that is not a number is not observed.
+    expect(actual.get(seriesKey('presence_watch_lag_seconds_bucket', { type: 'other', le: '0.01' }))).toBe(1);
+    expect(actual.get(seriesKey('presence_watch_lag_seconds_sum', { type: 'other' }))).toBe(0);
+    expect(actual.has(seriesKey('presence_watch_lag_seconds_count', { type: 'join' }))).toBe(false);
+    expect(actual.get(seriesKey('presence_watch_reconnects_total', { reason: 'other' }))).toBe(1);
     expect(actual.get(seriesKey('presence_operations_total', { operation: 'other', outcome: 'other' }))).toBe(1);
     expect(actual.get(seriesKey('presence_operation_duration_seconds_bucket', { operation: 'other', outcome: 'other', le: '0.0005' }))).toBe(1);
     expect(actual.get(seriesKey('presence_inflight_operations', { operation: 'other' }))).toBe(0);
@@ -331,6 +344,7 @@ describe('prometheusMetrics: registries', () => {
     prometheusMetrics({ registry, buckets: [0.1, 1] });
     expect(() => prometheusMetrics({ registry, buckets: [0.1, 2] })).toThrow(expect.objectContaining({ field: 'buckets' }));
     expect(() => prometheusMetrics({ registry, buckets: [0.1, 1] })).not.toThrow();
+    expect(() => prometheusMetrics({ registry, buckets: [0.1, 1], watchLagBuckets: [1, 2] })).toThrow(expect.objectContaining({ field: 'watchLagBuckets' }));
   });
 
   test('registry.resetMetrics() zeroes counters and histograms but keeps inflight calls', async () => {
@@ -461,6 +475,8 @@ describe('prometheusMetrics: options', () => {
     ['a zero bucket', { buckets: [0, 1] }, 'buckets'],
     ['an infinite bucket', { buckets: [1, Infinity] }, 'buckets'],
     ['a bucket that is not a number', { buckets: ['0.1'] }, 'buckets'],
+    ['watch lag buckets not increasing', { watchLagBuckets: [1, 0.5] }, 'watchLagBuckets'],
+    ['watch lag buckets not an array', { watchLagBuckets: 'fast' }, 'watchLagBuckets'],
   ];
   test.each(bad)('rejects %s, naming the field', (_, options, field) => {
     let thrown: unknown;

@@ -10,6 +10,12 @@ export const DEFAULT_PREFIX = 'presence_';
  */
 export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
 
+/**
+ * Seconds. An event normally reaches watch() well under a second after it happened; the upper
+ * bounds show a long-poll that stalled or a clock that is off.
+ */
+export const DEFAULT_WATCH_LAG_BUCKETS: readonly number[] = Object.freeze([0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]);
+
 /** Most bucket bounds accepted: each one is a series per operation and outcome. */
 export const MAX_BUCKETS = 40;
 
@@ -20,6 +26,8 @@ export interface PrometheusMetricsOptions<T extends RegistryContentType = Promet
   prefix?: string;
   /** Upper bounds in seconds of `<prefix>operation_duration_seconds`, increasing; `+Inf` is always added. */
   buckets?: readonly number[];
+  /** Upper bounds in seconds of `<prefix>watch_lag_seconds`, increasing; `+Inf` is always added. */
+  watchLagBuckets?: readonly number[];
 }
 
 export interface PrometheusMetricsPlugin<T extends RegistryContentType = PrometheusContentType> extends Plugin {
@@ -29,7 +37,7 @@ export interface PrometheusMetricsPlugin<T extends RegistryContentType = Prometh
   readonly prefix: string;
 }
 
-const KNOWN_OPTIONS = new Set(['registry', 'prefix', 'buckets']);
+const KNOWN_OPTIONS = new Set(['registry', 'prefix', 'buckets', 'watchLagBuckets']);
 const PREFIX = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 function fail(field: string, message: string): never {
@@ -54,20 +62,20 @@ function checkPrefix(value: unknown): string {
   return value;
 }
 
-function checkBuckets(value: unknown): readonly number[] {
-  if (value === undefined) return DEFAULT_DURATION_BUCKETS;
+function checkBuckets(field: string, value: unknown, fallback: readonly number[]): readonly number[] {
+  if (value === undefined) return fallback;
   if (!Array.isArray(value) || value.length === 0 || value.length > MAX_BUCKETS) {
-    fail('buckets', `buckets must be an array of 1 to ${MAX_BUCKETS} upper bounds in seconds, e.g. [0.001, 0.01, 0.1, 1]; got ${Array.isArray(value) ? `${value.length} bounds` : typeof value}.`);
+    fail(field, `${field} must be an array of 1 to ${MAX_BUCKETS} upper bounds in seconds, e.g. [0.001, 0.01, 0.1, 1]; got ${Array.isArray(value) ? `${value.length} bounds` : typeof value}.`);
   }
   value.forEach((bound: unknown, i) => {
     if (typeof bound !== 'number' || !Number.isFinite(bound) || bound <= 0) {
-      fail('buckets', `buckets[${i}] must be a finite number of seconds above 0 (+Inf is always added); got ${String(bound)}.`);
+      fail(field, `${field}[${i}] must be a finite number of seconds above 0 (+Inf is always added); got ${String(bound)}.`);
     }
     if (i > 0 && bound <= (value[i - 1] as number)) {
-      fail('buckets', `buckets must be strictly increasing; buckets[${i}] = ${bound} follows ${String(value[i - 1])}.`);
+      fail(field, `${field} must be strictly increasing; ${field}[${i}] = ${bound} follows ${String(value[i - 1])}.`);
     }
   });
-  return value as number[];
+  return Object.freeze([...(value as number[])]);
 }
 
 /** `1xx`…`5xx`, or `none` when no response arrived or the status is not an HTTP one. */
@@ -77,8 +85,8 @@ function statusClass(status: number | undefined): string {
 
 /**
  * Prometheus metrics for a presence client: calls, their latency and outcome, HTTP attempts,
- * retries, cache lookups, cache store health, inflight calls and the retry budget, as prom-client
- * Counters, Gauges and a Histogram. It listens to the client's events only, so it works with any
+ * retries, cache lookups, cache store health, inflight calls, the retry budget and watch()'s
+ * events, reconnects and lag, as prom-client Counters, Gauges and Histograms. It listens to the client's events only, so it works with any
  * cache or retry plugin that reports them. Several clients may share one registry (one plugin
  * each): their figures add up.
  */
@@ -89,7 +97,10 @@ export function prometheusMetrics<T extends RegistryContentType = PrometheusCont
   }
   const registry = checkRegistry<T>(options.registry);
   const prefix = checkPrefix(options.prefix);
-  const buckets = checkBuckets(options.buckets);
+  const buckets = {
+    duration: checkBuckets('buckets', options.buckets, DEFAULT_DURATION_BUCKETS),
+    watchLag: checkBuckets('watchLagBuckets', options.watchLagBuckets, DEFAULT_WATCH_LAG_BUCKETS),
+  };
   // Registered now, so a name clash fails at construction rather than at the first call.
   const metrics = PresenceMetrics.open(registry, prefix, buckets);
 
@@ -99,19 +110,19 @@ export function prometheusMetrics<T extends RegistryContentType = PrometheusCont
     prefix,
     apply(stack: Stack) {
       const { events, inflight } = stack.context;
-      const { ends, lookups, attempts, retryChildren } = metrics;
+      const { ends, cacheLookups, attempts, retries, statesDropped, watchEvents, watchReconnects } = metrics;
       const gauges: ClientGauges = { inflight, circuitOpen: new Map(), retryBudgetTokens: undefined };
       metrics.clients.add(gauges);
       const unsubscribe = [
         // The call's end says how a cache answered it: one listener per call, not two.
         events.on('callEnd', (e) => {
-          const end = ends.of(e.operation, e.outcome);
+          const end = ends(e.operation)(e.outcome);
           end.duration.observe(e.durationMs >= 0 ? e.durationMs / 1000 : 0);
           end.calls.inc();
-          if (e.cache !== undefined) lookups.of(e.operation, e.cache).inc();
+          if (e.cache !== undefined) cacheLookups(e.operation)(e.cache).inc();
         }),
-        events.on('attempt', (e) => attempts.of(e.operation, statusClass(e.status)).inc()),
-        events.on('retry', (e) => retryChildren.of(e.operation, e.reason).inc()),
+        events.on('attempt', (e) => attempts(e.operation)(statusClass(e.status)).inc()),
+        events.on('retry', (e) => retries(e.operation)(e.reason).inc()),
         events.on('retryBudget', (e) => {
           if (Number.isFinite(e.tokens)) gauges.retryBudgetTokens = e.tokens;
         }),
@@ -119,7 +130,14 @@ export function prometheusMetrics<T extends RegistryContentType = PrometheusCont
         events.on('cacheError', (e) => metrics.cacheErrors.inc({ store: metrics.storeLabel(e.store), kind: 'error' })),
         events.on('cacheCorrupt', (e) => metrics.cacheErrors.inc({ store: metrics.storeLabel(e.store), kind: 'corrupt' })),
         events.on('circuit', (e) => gauges.circuitOpen.set(metrics.storeLabel(e.store), e.open)),
-        events.on('stateDropped', (e) => metrics.statesDropped.inc({ operation: ends.has(e.operation) ? e.operation : 'other' })),
+        events.on('stateDropped', (e) => statesDropped(e.operation).inc()),
+        events.on('watchEvent', (e) => {
+          const watched = watchEvents(e.type);
+          watched.events.inc();
+          // A negative lag is clock skew between this host and the server: counted as none.
+          if (Number.isFinite(e.lagMs)) watched.lag.observe(e.lagMs > 0 ? e.lagMs / 1000 : 0);
+        }),
+        events.on('watchReconnect', (e) => watchReconnects(e.reason).inc()),
       ];
 
       // A closed client's counts stay in the totals (counters never go backwards); it leaves the gauges.
