@@ -8,14 +8,15 @@
  *
  * Every side runs in its own process (a service runs one client configuration; sides sharing a
  * process would shape each other's JIT), and the HTTP scenarios have a second plain service, the
- * noise floor. Rounds interleave the sides in rotating order, so they share the machine's noise.
- * For each round and side: requests per second seen by the load generator (this process, keep-alive,
- * CONCURRENCY requests in flight) and the service process's CPU time per request (user + system,
- * from process.cpuUsage()), which a busy shared machine disturbs less. Reported: the median and
- * quartiles over rounds of the paired ratios against the plain side of the same round. Not a test.
+ * noise floor. Within a round the load generator (this process, keep-alive, CONCURRENCY requests
+ * in flight) sends the requests of all sides of a scenario interleaved, one side after the other,
+ * so the sides share the same moments of a busy machine. Per round and side: the service
+ * process's CPU time per request (user + system, process.cpuUsage()) and the mean latency seen by
+ * the load generator. Reported: the median and quartiles over rounds of the ratio to the plain
+ * side of the same round. The two `call` processes run their rounds at the same time. Not a test.
  *
  * Run: pnpm --filter @presence/example bench
- *   (ROUNDS=15, CACHED_REQUESTS=4000, ORIGIN_REQUESTS=1500, CALLS=100000, CONCURRENCY=8, USERS=20)
+ *   (ROUNDS=30, CACHED_REQUESTS=3000, ORIGIN_REQUESTS=1000 per side and round, CALLS=100000, CONCURRENCY=8, USERS=20)
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -31,9 +32,9 @@ import { httpTransport, retry } from '@presence/transport-http';
 import { Registry } from 'prom-client';
 import { createService } from '../src/server.js';
 
-const ROUNDS = Number(process.env.ROUNDS ?? 15);
-const CACHED_REQUESTS = Number(process.env.CACHED_REQUESTS ?? 4000);
-const ORIGIN_REQUESTS = Number(process.env.ORIGIN_REQUESTS ?? 1500);
+const ROUNDS = Number(process.env.ROUNDS ?? 30);
+const CACHED_REQUESTS = Number(process.env.CACHED_REQUESTS ?? 3000);
+const ORIGIN_REQUESTS = Number(process.env.ORIGIN_REQUESTS ?? 1000);
 const CALLS = Number(process.env.CALLS ?? 100_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8);
 const USERS = Number(process.env.USERS ?? 20);
@@ -41,10 +42,10 @@ const SUBSCRIBE_KEY = 'sub-c-bench';
 const PATH = '/rooms/lobby/presence';
 
 interface Measure {
-  /** Requests (or calls) per second. */
-  rate: number;
   /** CPU microseconds of the measured process per request (or call). */
   cpuUs: number;
+  /** Mean latency per request in microseconds, as the load generator saw it (calls: wall time per call). */
+  latencyUs: number;
 }
 type ChildReply = { ready: true; port?: number; origin?: string } | Measure;
 
@@ -78,7 +79,7 @@ async function child(role: string): Promise<void> {
     let started = 0;
     process.on('message', (message) => {
       if (message === 'start') started = cpuMicros();
-      process.send!({ rate: 0, cpuUs: cpuMicros() - started });
+      process.send!({ cpuUs: cpuMicros() - started, latencyUs: 0 });
     });
     process.on('disconnect', () => {
       server.close();
@@ -95,7 +96,7 @@ async function child(role: string): Promise<void> {
     const cpu = cpuMicros();
     const started = performance.now();
     for (let i = 0; i < calls; i++) await client.hereNow(input);
-    return { rate: calls / ((performance.now() - started) / 1000), cpuUs: (cpuMicros() - cpu) / calls };
+    return { cpuUs: (cpuMicros() - cpu) / calls, latencyUs: ((performance.now() - started) * 1000) / calls };
   };
   await round(50_000); // warm: fill the cache, let the JIT settle
   process.send!({ ready: true });
@@ -131,19 +132,26 @@ function get(port: number): Promise<void> {
   });
 }
 
-/** `requests` GETs, CONCURRENCY at a time; the service's CPU time is read around them. */
-async function load(service: { process: ChildProcess; port?: number }, requests: number): Promise<Measure> {
-  await ask(service.process, 'start');
+type Service = { process: ChildProcess; port?: number };
+
+/** `requests` GETs per side, CONCURRENCY at a time, the sides interleaved; each service's CPU time is read around them. */
+async function load(services: readonly Service[], requests: number): Promise<Measure[]> {
+  await Promise.all(services.map((service) => ask(service.process, 'start')));
+  const latencyUs = services.map(() => 0);
   let next = 0;
-  const started = performance.now();
+  const total = requests * services.length;
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
-      while (next++ < requests) await get(service.port!);
+      for (let i = next++; i < total; i = next++) {
+        const side = i % services.length;
+        const started = performance.now();
+        await get(services[side]!.port!);
+        latencyUs[side]! += (performance.now() - started) * 1000;
+      }
     }),
   );
-  const seconds = (performance.now() - started) / 1000;
-  const { cpuUs } = await ask(service.process, 'stop');
-  return { rate: requests / seconds, cpuUs: cpuUs / requests };
+  const cpu = await Promise.all(services.map((service) => ask(service.process, 'stop')));
+  return services.map((_, side) => ({ cpuUs: cpu[side]!.cpuUs / requests, latencyUs: latencyUs[side]! / requests }));
 }
 
 const quantile = (values: number[], q: number): number => {
@@ -172,36 +180,36 @@ async function main(): Promise<void> {
 
   const results = new Map<string, Measure[]>();
   const record = (key: string, measure: Measure): void => void results.set(key, [...(results.get(key) ?? []), measure]);
-  for (const { sides, requests } of scenarios) for (const side of Object.values(sides)) await load(side, requests); // warm-up, not recorded
+  for (const { sides, requests } of scenarios) await load(Object.values(sides), requests); // warm-up, not recorded
   for (let round = 0; round < ROUNDS; round++) {
     await seed();
     for (const { name, sides, requests } of scenarios) {
-      const names = Object.keys(sides) as Array<keyof typeof sides>;
-      for (let i = 0; i < names.length; i++) {
-        const side = names[(round + i) % names.length]!;
-        record(`${name}/${side}`, await load(sides[side], requests));
-      }
+      // The side that goes first in the interleaving rotates from round to round.
+      const names = Object.keys(sides).map((_, i, all) => all[(round + i) % all.length]!) as Array<keyof typeof sides>;
+      const measures = await load(names.map((side) => sides[side]), requests);
+      names.forEach((side, i) => record(`${name}/${side}`, measures[i]!));
     }
-    const order = round % 2 === 0 ? (['plain', 'metrics'] as const) : (['metrics', 'plain'] as const);
-    for (const side of order) record(`call/${side}`, await ask(calls[side].process, CALLS));
+    const measures = await Promise.all([ask(calls.plain.process, CALLS), ask(calls.metrics.process, CALLS)]);
+    record('call/plain', measures[0]);
+    record('call/metrics', measures[1]);
   }
 
-  const pct = (n: number): string => `${(n * 100).toFixed(1).padStart(5)}%`;
+  const pct = (n: number): string => `${n >= 0 ? '+' : ''}${(n * 100).toFixed(1)}%`.padStart(6);
   const spread = (values: number[]): string => `${pct(quantile(values, 0.5))} (${pct(quantile(values, 0.25))} to ${pct(quantile(values, 0.75))})`;
-  console.log(`GET ${PATH} through the example service, ${ROUNDS} rounds; node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
-  console.log(`  ${'scenario/side'.padEnd(22)} ${'req/s'.padStart(8)} ${'CPU µs/req'.padStart(11)}   vs plain of the same round: slower (req/s), more CPU per request — median (quartiles)`);
+  console.log(`GET ${PATH} through the example service, ${ROUNDS} rounds; node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), load average at the end ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
+  console.log(`  ${'scenario/side'.padEnd(20)} ${'CPU µs/req'.padStart(10)} ${'latency µs'.padStart(10)}   against plain in the same round, median (quartiles): CPU per request | latency`);
   for (const scenario of ['cached', 'origin', 'call']) {
     const plain = results.get(`${scenario}/plain`)!;
     for (const side of ['plain', 'plain again', 'metrics']) {
       const measures = results.get(`${scenario}/${side}`);
       if (!measures) continue;
-      const rate = quantile(measures.map((m) => m.rate), 0.5);
       const cpu = quantile(measures.map((m) => m.cpuUs), 0.5);
-      const paired = side === 'plain' ? '' : `   ${spread(measures.map((m, r) => 1 - m.rate / plain[r]!.rate))}   ${spread(measures.map((m, r) => m.cpuUs / plain[r]!.cpuUs - 1))}`;
-      console.log(`  ${`${scenario}/${side}`.padEnd(22)} ${Math.round(rate).toLocaleString('en-US').padStart(8)} ${cpu.toFixed(2).padStart(11)}${paired}`);
+      const latency = quantile(measures.map((m) => m.latencyUs), 0.5);
+      const paired = side === 'plain' ? '' : `   ${spread(measures.map((m, r) => m.cpuUs / plain[r]!.cpuUs - 1))} | ${spread(measures.map((m, r) => m.latencyUs / plain[r]!.latencyUs - 1))}`;
+      console.log(`  ${`${scenario}/${side}`.padEnd(20)} ${cpu.toFixed(2).padStart(10)} ${latency.toFixed(1).padStart(10)}${paired}`);
     }
   }
-  console.log(`  (call = a cached hereNow() alone, ${CALLS.toLocaleString('en-US')} calls a round: rate in calls/s, CPU µs per call)`);
+  console.log(`  (requests per side and round: cached ${CACHED_REQUESTS}, origin ${ORIGIN_REQUESTS}, ${CONCURRENCY} in flight; call = a cached hereNow() alone, ${CALLS.toLocaleString('en-US')} calls a round, both processes at once: µs per call)`);
 
   agent.destroy();
   await seeder.close();

@@ -83,7 +83,7 @@ const sameBounds = (a: readonly number[], b: readonly number[]): boolean => a.le
 export class PresenceMetrics {
   readonly clients = new Set<ClientGauges>();
   /** Bound children, by operation then the second label. */
-  readonly ends: (operation: string) => (outcome: string) => { duration: Histogram.Internal<'operation' | 'outcome'>; calls: Counter.Internal };
+  readonly durations: (operation: string) => (outcome: string) => Histogram.Internal<'operation' | 'outcome'>;
   readonly attempts: (operation: string) => (statusClass: string) => Counter.Internal;
   readonly retries: (operation: string) => (reason: string) => Counter.Internal;
   readonly cacheLookups: (operation: string) => (result: string) => Counter.Internal;
@@ -107,7 +107,23 @@ export class PresenceMetrics {
       buckets: [...buckets.duration],
       registers,
     });
-    const calls = new Counter({ name: name('operations_total'), help: 'Presence calls completed, by operation and outcome.', labelNames: ['operation', 'outcome'], registers });
+    /** The calls counted by the histogram (its `_count` series), by operation and outcome. */
+    const countName = `${name('operation_duration_seconds')}_count`;
+    const completed = async (): Promise<Array<{ labels: Partial<Record<'operation' | 'outcome', string | number>>; value: number }>> =>
+      (await duration.get()).values.filter((value) => value.metricName === countName);
+    const calls = new Counter({
+      name: name('operations_total'),
+      help: 'Presence calls completed, by operation and outcome.',
+      labelNames: ['operation', 'outcome'],
+      registers,
+      // The histogram's `_count` under its own name, filled when Prometheus scrapes: a call costs
+      // one prom-client update, not two, and error ratios need no histogram.
+      async collect() {
+        const counts = await completed();
+        this.reset();
+        for (const { labels, value } of counts) this.inc(labels, value);
+      },
+    });
     const httpRequests = new Counter({
       name: name('http_requests_total'),
       help: 'HTTP attempts sent upstream (each retry counts), by operation and status class; status_class="none" when no response arrived.',
@@ -144,7 +160,7 @@ export class PresenceMetrics {
       registers,
       // An operation's series appears once it has been called, as a counter's does.
       async collect() {
-        const called = new Set((await calls.get()).values.map((value) => value.labels.operation));
+        const called = new Set((await completed()).map((value) => value.labels.operation));
         this.reset();
         for (const operation of OPERATIONS) {
           let count = 0;
@@ -188,7 +204,7 @@ export class PresenceMetrics {
     const all: Metric[] = [duration, calls, httpRequests, retries, cacheLookups, this.cacheErrors, circuitOpen, inflight, retryBudget, statesDropped, watchEvents, watchReconnects, watchLag];
     for (const metric of all) Object.defineProperty(metric, SHARED, { value: this });
 
-    this.ends = bindEach(OPERATIONS, (operation) => bindEach(OUTCOMES, (outcome) => ({ duration: duration.labels(operation, outcome), calls: calls.labels(operation, outcome) })));
+    this.durations = bindEach(OPERATIONS, (operation) => bindEach(OUTCOMES, (outcome) => duration.labels(operation, outcome)));
     this.attempts = bindEach(OPERATIONS, (operation) => bindEach(STATUS_CLASSES, (statusClass) => httpRequests.labels(operation, statusClass)));
     this.retries = bindEach(OPERATIONS, (operation) => bindEach(RETRY_REASONS, (reason) => retries.labels(operation, reason)));
     this.cacheLookups = bindEach(OPERATIONS, (operation) => bindEach(CACHE_RESULTS, (result) => cacheLookups.labels(operation, result)));

@@ -110,15 +110,13 @@ export function prometheusMetrics<T extends RegistryContentType = PrometheusCont
     prefix,
     apply(stack: Stack) {
       const { events, inflight } = stack.context;
-      const { ends, cacheLookups, attempts, retries, statesDropped, watchEvents, watchReconnects } = metrics;
+      const { durations, cacheLookups, attempts, retries, statesDropped, watchEvents, watchReconnects } = metrics;
       const gauges: ClientGauges = { inflight, circuitOpen: new Map(), retryBudgetTokens: undefined };
       metrics.clients.add(gauges);
       const unsubscribe = [
         // The call's end says how a cache answered it: one listener per call, not two.
         events.on('callEnd', (e) => {
-          const end = ends(e.operation)(e.outcome);
-          end.duration.observe(e.durationMs >= 0 ? e.durationMs / 1000 : 0);
-          end.calls.inc();
+          durations(e.operation)(e.outcome).observe(e.durationMs >= 0 ? e.durationMs / 1000 : 0);
           if (e.cache !== undefined) cacheLookups(e.operation)(e.cache).inc();
         }),
         events.on('attempt', (e) => attempts(e.operation)(statusClass(e.status)).inc()),
