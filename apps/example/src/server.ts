@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { JsonValue, PresenceClient } from '@presence/core';
-import type { Registry } from 'prom-client';
+import type { Registry, RegistryContentType } from 'prom-client';
 import { BadRequest, toHttpError } from './http-errors.js';
 
 export interface ServiceDeps {
   readonly presence: PresenceClient<JsonValue>;
-  readonly registry: Registry;
+  /** Served at /metrics in the registry's own format (Prometheus text or OpenMetrics), with its content type. */
+  readonly registry: Registry<RegistryContentType>;
   /** Called for failures that are the service's own fault (500s). */
   readonly onInternalError?: (error: unknown) => void;
 }
