@@ -75,6 +75,9 @@ async function child(role: string): Promise<void> {
       plugins: [retry(), ...cache, ...metrics],
     });
     const server = createService({ presence, registry });
+    // The load generator leaves its sockets idle between scenarios; a server that closed them
+    // meanwhile (5 s by default) would race the next request on a reused socket (ECONNRESET).
+    server.keepAliveTimeout = 10 * 60_000;
     server.listen(0, '127.0.0.1', () => process.send!({ ready: true, port: (server.address() as AddressInfo).port }));
     let started = 0;
     process.on('message', (message) => {

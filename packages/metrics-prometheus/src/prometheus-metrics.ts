@@ -83,6 +83,11 @@ function statusClass(status: number | undefined): string {
   return status !== undefined && status >= 100 && status < 600 ? STATUS_CLASSES[Math.floor(status / 100) - 1]! : 'none';
 }
 
+/** Milliseconds as seconds; anything but a finite positive time (clock skew, a stand-in) is 0, which prom-client accepts. */
+function seconds(ms: number): number {
+  return ms > 0 && ms < Infinity ? ms / 1000 : 0;
+}
+
 /**
  * Prometheus metrics for a presence client: calls, their latency and outcome, HTTP attempts,
  * retries, cache lookups, cache store health, inflight calls, the retry budget and watch()'s
@@ -116,7 +121,7 @@ export function prometheusMetrics<T extends RegistryContentType = PrometheusCont
       const unsubscribe = [
         // The call's end says how a cache answered it: one listener per call, not two.
         events.on('callEnd', (e) => {
-          durations(e.operation)(e.outcome).observe(e.durationMs >= 0 ? e.durationMs / 1000 : 0);
+          durations(e.operation)(e.outcome).observe(seconds(e.durationMs));
           if (e.cache !== undefined) cacheLookups(e.operation)(e.cache).inc();
         }),
         events.on('attempt', (e) => attempts(e.operation)(statusClass(e.status)).inc()),
@@ -133,7 +138,7 @@ export function prometheusMetrics<T extends RegistryContentType = PrometheusCont
           const watched = watchEvents(e.type);
           watched.events.inc();
           // A negative lag is clock skew between this host and the server: counted as none.
-          if (Number.isFinite(e.lagMs)) watched.lag.observe(e.lagMs > 0 ? e.lagMs / 1000 : 0);
+          if (!Number.isNaN(e.lagMs)) watched.lag.observe(seconds(e.lagMs));
         }),
         events.on('watchReconnect', (e) => watchReconnects(e.reason).inc()),
       ];
