@@ -212,6 +212,13 @@ async function main(): Promise<void> {
       console.log(`  ${`${scenario}/${side}`.padEnd(20)} ${cpu.toFixed(2).padStart(10)} ${latency.toFixed(1).padStart(10)}${paired}`);
     }
   }
+  // The plugin's own CPU per call, measured without HTTP, against the CPU of a request: the share
+  // the plugin would take if nothing else changed, steadier than the direct comparison on a busy machine.
+  const median = (key: string): number => quantile(results.get(key)!.map((m) => m.cpuUs), 0.5);
+  const perCall = median('call/metrics') - median('call/plain');
+  console.log(
+    `  the plugin's CPU per call (call/metrics − call/plain): ${perCall.toFixed(2)} µs = ${pct(perCall / median('cached/plain'))} of a cached request's CPU, ${pct(perCall / median('origin/plain'))} of an origin request's`,
+  );
   console.log(`  (requests per side and round: cached ${CACHED_REQUESTS}, origin ${ORIGIN_REQUESTS}, ${CONCURRENCY} in flight; call = a cached hereNow() alone, ${CALLS.toLocaleString('en-US')} calls a round, both processes at once: µs per call)`);
 
   agent.destroy();
