@@ -8,7 +8,8 @@
  *
  * Every side runs in its own process (a service runs one client configuration; sides sharing a
  * process would shape each other's JIT), and the HTTP scenarios have a second plain service, the
- * noise floor. Within a round the load generator (this process, keep-alive, CONCURRENCY requests
+ * noise floor. The processes are started afresh for each of SETS sets of rounds, so no figure
+ * rests on one process's luck. Within a round the load generator (this process, keep-alive, CONCURRENCY requests
  * in flight) sends the requests of all sides of a scenario interleaved, one side after the other,
  * so the sides share the same moments of a busy machine. Per round and side: the service
  * process's CPU time per request (user + system, process.cpuUsage()) and the mean latency seen by
@@ -16,7 +17,7 @@
  * side of the same round. The two `call` processes run their rounds at the same time. Not a test.
  *
  * Run: pnpm --filter @presence/example bench
- *   (ROUNDS=30, CACHED_REQUESTS=3000, ORIGIN_REQUESTS=1000 per side and round, CALLS=100000, CONCURRENCY=8, USERS=20)
+ *   (SETS=3, ROUNDS=60 in all, CACHED_REQUESTS=3000, ORIGIN_REQUESTS=1000 per side and round, CALLS=100000, CONCURRENCY=8, USERS=20)
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -32,7 +33,8 @@ import { httpTransport, retry } from '@presence/transport-http';
 import { Registry } from 'prom-client';
 import { createService } from '../src/server.js';
 
-const ROUNDS = Number(process.env.ROUNDS ?? 30);
+const SETS = Number(process.env.SETS ?? 3);
+const ROUNDS = SETS * Math.ceil(Number(process.env.ROUNDS ?? 60) / SETS);
 const CACHED_REQUESTS = Number(process.env.CACHED_REQUESTS ?? 3000);
 const ORIGIN_REQUESTS = Number(process.env.ORIGIN_REQUESTS ?? 1000);
 const CALLS = Number(process.env.CALLS ?? 100_000);
@@ -175,31 +177,37 @@ async function main(): Promise<void> {
   await seed();
 
   const service = (cache: boolean, metrics: boolean) => start('service', { BENCH_ORIGIN: origin, BENCH_CACHE: cache ? '1' : '0', BENCH_METRICS: metrics ? '1' : '0' });
-  const scenarios = [
-    { name: 'cached', requests: CACHED_REQUESTS, sides: { plain: await service(true, false), 'plain again': await service(true, false), metrics: await service(true, true) } },
-    { name: 'origin', requests: ORIGIN_REQUESTS, sides: { plain: await service(false, false), 'plain again': await service(false, false), metrics: await service(false, true) } },
-  ];
-  const calls = { plain: await start('call', { BENCH_METRICS: '0' }), metrics: await start('call', { BENCH_METRICS: '1' }) };
-
   const results = new Map<string, Measure[]>();
   const record = (key: string, measure: Measure): void => void results.set(key, [...(results.get(key) ?? []), measure]);
-  for (const { sides, requests } of scenarios) await load(Object.values(sides), requests); // warm-up, not recorded
-  for (let round = 0; round < ROUNDS; round++) {
-    await seed();
-    for (const { name, sides, requests } of scenarios) {
-      // The side that goes first in the interleaving rotates from round to round.
-      const names = Object.keys(sides).map((_, i, all) => all[(round + i) % all.length]!) as Array<keyof typeof sides>;
-      const measures = await load(names.map((side) => sides[side]), requests);
-      names.forEach((side, i) => record(`${name}/${side}`, measures[i]!));
+  let round = 0;
+  // Fresh processes for every set: a process's own luck (heap layout, JIT decisions) is a few
+  // percent either way, so each set is a new draw of it.
+  for (let set = 0; set < SETS; set++) {
+    const scenarios = [
+      { name: 'cached', requests: CACHED_REQUESTS, sides: { plain: await service(true, false), 'plain again': await service(true, false), metrics: await service(true, true) } },
+      { name: 'origin', requests: ORIGIN_REQUESTS, sides: { plain: await service(false, false), 'plain again': await service(false, false), metrics: await service(false, true) } },
+    ];
+    const calls = { plain: await start('call', { BENCH_METRICS: '0' }), metrics: await start('call', { BENCH_METRICS: '1' }) };
+    for (const { sides, requests } of scenarios) await load(Object.values(sides), requests); // warm-up, not recorded
+    for (let end = round + ROUNDS / SETS; round < end; round++) {
+      await seed();
+      for (const { name, sides, requests } of scenarios) {
+        // The side that goes first in the interleaving rotates from round to round.
+        const names = Object.keys(sides).map((_, i, all) => all[(round + i) % all.length]!) as Array<keyof typeof sides>;
+        const measures = await load(names.map((side) => sides[side]), requests);
+        names.forEach((side, i) => record(`${name}/${side}`, measures[i]!));
+      }
+      const measures = await Promise.all([ask(calls.plain.process, CALLS), ask(calls.metrics.process, CALLS)]);
+      record('call/plain', measures[0]);
+      record('call/metrics', measures[1]);
     }
-    const measures = await Promise.all([ask(calls.plain.process, CALLS), ask(calls.metrics.process, CALLS)]);
-    record('call/plain', measures[0]);
-    record('call/metrics', measures[1]);
+    agent.destroy(); // the next set's services listen on new ports
+    for (const proc of [...scenarios.flatMap((s) => Object.values(s.sides)), ...Object.values(calls)]) proc.process.disconnect();
   }
 
   const pct = (n: number): string => `${n >= 0 ? '+' : ''}${(n * 100).toFixed(1)}%`.padStart(6);
   const spread = (values: number[]): string => `${pct(quantile(values, 0.5))} (${pct(quantile(values, 0.25))} to ${pct(quantile(values, 0.75))})`;
-  console.log(`GET ${PATH} through the example service, ${ROUNDS} rounds; node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), load average at the end ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
+  console.log(`GET ${PATH} through the example service, ${SETS} sets of processes x ${ROUNDS / SETS} rounds; node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), load average at the end ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
   console.log(`  ${'scenario/side'.padEnd(20)} ${'CPU µs/req'.padStart(10)} ${'latency µs'.padStart(10)}   against plain in the same round, median (quartiles): CPU per request | latency`);
   for (const scenario of ['cached', 'origin', 'call']) {
     const plain = results.get(`${scenario}/plain`)!;
@@ -212,6 +220,15 @@ async function main(): Promise<void> {
       console.log(`  ${`${scenario}/${side}`.padEnd(20)} ${cpu.toFixed(2).padStart(10)} ${latency.toFixed(1).padStart(10)}${paired}`);
     }
   }
+  const perSet = (scenario: string, side: string): string =>
+    Array.from({ length: SETS }, (_, set) => {
+      const rounds = (ROUNDS / SETS) * set;
+      const plain = results.get(`${scenario}/plain`)!.slice(rounds, rounds + ROUNDS / SETS);
+      return pct(quantile(results.get(`${scenario}/${side}`)!.slice(rounds, rounds + ROUNDS / SETS).map((m, r) => m.cpuUs / plain[r]!.cpuUs - 1), 0.5));
+    }).join(' ');
+  for (const scenario of ['cached', 'origin']) {
+    console.log(`  ${scenario}: CPU per request against plain, median of each set of processes: plain again ${perSet(scenario, 'plain again')}; metrics ${perSet(scenario, 'metrics')}`);
+  }
   // The plugin's own CPU per call, measured without HTTP, against the CPU of a request: the share
   // the plugin would take if nothing else changed, steadier than the direct comparison on a busy machine.
   const median = (key: string): number => quantile(results.get(key)!.map((m) => m.cpuUs), 0.5);
@@ -221,9 +238,8 @@ async function main(): Promise<void> {
   );
   console.log(`  (requests per side and round: cached ${CACHED_REQUESTS}, origin ${ORIGIN_REQUESTS}, ${CONCURRENCY} in flight; call = a cached hereNow() alone, ${CALLS.toLocaleString('en-US')} calls a round, both processes at once: µs per call)`);
 
-  agent.destroy();
   await seeder.close();
-  for (const proc of [emulator, ...scenarios.flatMap((s) => Object.values(s.sides)), ...Object.values(calls)]) proc.process.disconnect();
+  emulator.process.disconnect();
 }
 
 if (process.env.BENCH_ROLE) await child(process.env.BENCH_ROLE);
