@@ -151,6 +151,22 @@ describe('presence.watch() against the emulator', () => {
     expect((await presence.hereNow({ channels: ['lobby'] })).channels[0]!.occupancy).toBe(0);
   });
 
+  test('a participant through a channel group joins its member channels and sees events with the group named', async () => {
+    const emulator = await emulatorWith();
+    const { presence } = connect(emulator, 'backend');
+    await get(emulator, `/v1/channel-registration/sub-key/${SUB}/channel-group/staff?add=desk,door&uuid=admin`);
+    const { watch, seen } = await startWatch(presence, { channelGroups: ['staff'], participant: true });
+    await until(() => seen.length >= 2, 'its joins on both member channels');
+    expect(seen.map((e) => [e.type, e.channel, 'userId' in e ? e.userId : '', 'group' in e ? e.group : ''])).toEqual([
+      ['join', 'desk', 'backend', 'staff'],
+      ['join', 'door', 'backend', 'staff'],
+    ]);
+    const here = await presence.hereNow({ channels: ['desk', 'door'] });
+    expect(here.channels.map((c) => c.occupants.map((o) => o.userId))).toEqual([['backend'], ['backend']]);
+    await watch.return();
+    expect((await presence.hereNow({ channels: ['desk', 'door'] })).totalOccupancy).toBe(0);
+  });
+
   test.each([
     ['with deltas', 30_000, false],
     ['with hereNowRefresh', 10, true],
