@@ -54,7 +54,7 @@ function whenReady(redis: Redis, timeoutMs: number): Promise<RedisState> {
     };
     const onReady = (): void => done('ready');
     const onError = (error: NodeJS.ErrnoException): void => {
-      if (error.code === 'ENOTFOUND' || error.code === 'EAI_NONAME') done('unknown_host');
+      if (error.code === 'ENOTFOUND' || error.code === 'EAI_NONAME' || error.code === 'EAI_AGAIN') done('unknown_host');
     };
     const timer = setTimeout(() => done('not_ready'), timeoutMs);
     redis.once('ready', onReady);

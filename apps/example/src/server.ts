@@ -113,7 +113,8 @@ async function runCheck(check: ReadinessCheck): Promise<string | undefined> {
     }, READY_CHECK_MS);
   });
   try {
-    return await Promise.race([check(controller.signal).catch((error: unknown) => (error instanceof Error ? error.message : 'failed')), deadline]);
+    // The reason is ours, never the library's message (it may name options or hosts).
+    return await Promise.race([check(controller.signal).catch(() => 'not reachable'), deadline]);
   } finally {
     clearTimeout(timer);
   }
