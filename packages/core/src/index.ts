@@ -62,6 +62,9 @@ export {
   type PresenceEvents,
   type PresenceListener,
   type RetryReason,
+  type RosterAnswerResult,
+  type RosterRole,
+  type RosterSeedReason,
 } from './events.js';
 export { createSafeLogger, type LogFields, type Logger, type SafeLogger } from './logger.js';
 
