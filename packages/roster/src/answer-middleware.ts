@@ -1,4 +1,4 @@
-import type { Call, HereNowParams, HereNowResult, Middleware, MiddlewareOptions, PresenceEventMap, RosterAnswerResult, Stack } from '@presence/core';
+import type { HereNowParams, HereNowResult, Middleware, MiddlewareOptions, PresenceEventMap, RosterAnswerResult, Stack } from '@presence/core';
 import { answerHereNow, type RosterView } from './answer-here-now.js';
 
 /** What the answering middleware asks of a roster (its own, or a fleet mirror's). */
@@ -19,10 +19,6 @@ export interface AnswerSource<S> extends RosterView<S> {
 /** Where the roster sits: in `initialize`, ahead of any cache (priority 100), so it answers first. */
 export const ROSTER_MIDDLEWARE: MiddlewareOptions = { name: 'roster', step: 'initialize', priority: 200 };
 
-/** Whether the caller asked that no cache (and no roster) answer this call. */
-function wantsFresh(call: Call): boolean {
-  return (call as Call & { fresh?: boolean }).fresh === true;
-}
 
 /**
  * Answers here-now from the roster when it can say exactly what the service would; any other
@@ -44,7 +40,7 @@ export function rosterAnswerMiddleware<S>(source: AnswerSource<S>, store: 'memor
         return result;
       }
       if (operation.name !== 'hereNow') return next(call);
-      const outcome = answer(source, call.params as HereNowParams, wantsFresh(call));
+      const outcome = answer(source, call.params as HereNowParams, call.fresh === true);
       report(typeof outcome === 'string' ? outcome : 'hit');
       if (typeof outcome === 'string') return next(call);
       return { output: outcome };

@@ -5,4 +5,3 @@ export { answerHereNow, type RosterView } from './answer-here-now.js';
 export { addAnswerMiddleware, rosterAnswerMiddleware, ROSTER_MIDDLEWARE, type AnswerSource } from './answer-middleware.js';
 export { ChangeFeed, MAX_PENDING_CHANGES, RosterLagError } from './change-feed.js';
 export { createWriteFence, resolveRosterOptions } from './roster.js';
-export type { PresenceEvent } from './presence-event.js';

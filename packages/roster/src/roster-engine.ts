@@ -1,19 +1,11 @@
-import type { CallOptions, HereNowResult, RosterSeedReason } from '@presence/core';
-import type { PresenceEvent } from './presence-event.js';
+import type { CallOptions, HereNowInput, HereNowPage, HereNowPagesInput, HereNowResult, PresenceEvent, RosterSeedReason, WatchOptions } from '@presence/core';
 import { RosterState, type RosterDiff, type RosterOccupant } from './roster-state.js';
 
 /** What the roster needs of a client: the live events and paged here-now reads. `createPresence()`'s client has both. */
 export interface RosterSource<S> {
-  watch(options: {
-    channels?: readonly string[];
-    channelGroups?: readonly string[];
-    signal?: AbortSignal;
-    onConnect?: (info: { timetoken: string; reconnected: boolean }) => void;
-  }): AsyncIterable<PresenceEvent<S>>;
-  hereNowPages(
-    input: { channels?: readonly string[]; channelGroups?: readonly string[]; includeState?: boolean; pageSize?: number },
-    options?: CallOptions & { fresh?: boolean },
-  ): AsyncIterable<HereNowResult<S>>;
+  watch(options: WatchOptions<S>): AsyncIterable<PresenceEvent<S>>;
+  hereNowPages(input: HereNowPagesInput, options?: CallOptions): AsyncIterable<HereNowPage<S>>;
+  hereNow(input: HereNowInput, options?: CallOptions): Promise<HereNowResult<S>>;
 }
 
 /** Why the roster read here-now; bounded, so it can label a metric. */
@@ -236,20 +228,28 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
     readStartedAt = now();
     const seen = new Map<string, { occupancy: number; occupants: Map<string, RosterOccupant<S>> }>();
     try {
-      const input = unit.kind === 'channels' ? { channels: unit.channels } : { channelGroups: [unit.group] };
-      for await (const page of source.hereNowPages({ ...input, includeState: true, pageSize: options.pageSize }, { signal, fresh: true })) {
-        for (const channel of page.channels) {
-          let entry = seen.get(channel.name);
-          if (!entry) seen.set(channel.name, (entry = { occupancy: channel.occupancy, occupants: new Map() }));
-          entry.occupancy = channel.occupancy;
-          for (const occupant of channel.occupants) entry.occupants.set(occupant.userId, occupant);
+      let channels: readonly string[];
+      if (unit.kind === 'channels') channels = unit.channels;
+      else {
+        // Paging reads named channels only: the group's read says which are its members (occupied ones, notes §3.1).
+        const members = await source.hereNow({ channelGroups: [unit.group], includeUserIds: false }, { signal, fresh: true });
+        channels = members.channels.map((c) => c.name);
+      }
+      if (channels.length > 0) {
+        for await (const page of source.hereNowPages({ channels, includeState: true, pageSize: options.pageSize }, { signal, fresh: true })) {
+          for (const channel of page.channels) {
+            let entry = seen.get(channel.name);
+            if (!entry) seen.set(channel.name, (entry = { occupancy: channel.occupancy, occupants: new Map() }));
+            entry.occupancy = channel.occupancy;
+            for (const occupant of channel.occupants) entry.occupants.set(occupant.userId, occupant);
+          }
         }
       }
       if (closed || epoch !== readEpoch || !connected) return false;
       lastContactAt = now();
       const replayFrom = readStartedAt - options.upstreamCacheMs - REPLAY_MARGIN_MS;
       const replay = recent.filter((b) => b.at >= replayFrom).map((b) => b.event);
-      const names = unit.kind === 'channels' ? unit.channels : [...seen.keys()];
+      const names = channels;
       if (unit.kind === 'group') {
         const before = groupMembers.get(unit.group) ?? new Set<string>();
         const after = new Set(names);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PresenceEvent } from './presence-event.js';
+import type { PresenceEvent } from '@presence/core';
 import { RosterState, type RosterDiff } from './roster-state.js';
 
 type State = { mood: string };

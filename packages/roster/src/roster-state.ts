@@ -1,4 +1,4 @@
-import type { PresenceEvent } from './presence-event.js';
+import type { PresenceEvent } from '@presence/core';
 
 /** One occupant of a channel, as the roster holds it. `state` is absent when the user has none. */
 export interface RosterOccupant<S> {

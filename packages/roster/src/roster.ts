@@ -164,7 +164,7 @@ export function roster<S = JsonValue>(options: RosterOptions = {}): RosterPlugin
     attach(client: PresenceClient<S>) {
       if (engine || closed) return;
       const client_ = client as unknown as Partial<RosterSource<S>>;
-      if (typeof client_.watch !== 'function' || typeof client_.hereNowPages !== 'function') {
+      if (typeof client_.watch !== 'function' || typeof client_.hereNowPages !== 'function' || typeof client_.hereNow !== 'function') {
         throw new PresenceConfigurationError('plugins', 'roster: the client has no watch() or hereNowPages(); use a @presence/core version with presence events.');
       }
       engine = createRosterEngine<S>({
