@@ -199,7 +199,10 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
         try {
           const completed = await read(unit);
           if (!completed) requeue([unit], reason);
-          else options.onSeed({ reason, outcome: 'success', channels: count, durationMs: performance.now() - started });
+          else {
+            options.onSeed({ reason, outcome: 'success', channels: count, durationMs: performance.now() - started });
+            checkReady();
+          }
           failures = 0;
         } catch {
           if (closed) return;
@@ -266,7 +269,6 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
         else doubtful.delete(name);
       }
       if (unit.kind === 'group') doubtfulGroups.delete(unit.group);
-      checkReady();
       return true;
     } finally {
       readStartedAt = undefined;
