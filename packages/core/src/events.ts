@@ -18,11 +18,11 @@ export type WatchEventType = 'join' | 'leave' | 'timeout' | 'stateChange' | 'int
 /**
  * How a roster met a here-now call: `hit` answered it from memory; anything else let it go on
  * down the stack, for this reason: a channel or group it does not watch (`unwatched`), not seeded
- * or waiting for a re-read (`not_ready`), older than its `maxStalenessMs` (`stale`), a call that
- * asked for a `fresh` answer, a global question, or a write through this client it has not yet
- * seen the event of (`write_fence`).
+ * or waiting for a re-read (`not_ready`), older than its `maxStalenessMs` (`stale`), a global
+ * question, or a write through this client it has not yet seen the event of (`write_fence`).
+ * Calls made with `fresh: true` pass a roster by without a report.
  */
-export type RosterAnswerResult = 'hit' | 'unwatched' | 'not_ready' | 'stale' | 'fresh' | 'global' | 'write_fence';
+export type RosterAnswerResult = 'hit' | 'unwatched' | 'not_ready' | 'stale' | 'global' | 'write_fence';
 
 /** Why a roster read here-now: its first seed, after a reconnect, a `hereNowRefresh`, an event that did not add up, a group that gained or may have lost channels, a fleet takeover. */
 export type RosterSeedReason = 'initial' | 'reconnect' | 'refresh' | 'mismatch' | 'group_change' | 'group_refresh' | 'takeover';

@@ -39,8 +39,9 @@ export function rosterAnswerMiddleware<S>(source: AnswerSource<S>, store: 'memor
         if (touched && source.noteWrite) source.noteWrite(touched.channels, touched.channelGroups, userId);
         return result;
       }
-      if (operation.name !== 'hereNow') return next(call);
-      const outcome = answer(source, call.params as HereNowParams, call.fresh === true);
+      // A fresh call is not a question for the roster (its own seed reads are such calls): not reported either.
+      if (operation.name !== 'hereNow' || call.fresh === true) return next(call);
+      const outcome = answer(source, call.params as HereNowParams);
       report(typeof outcome === 'string' ? outcome : 'hit');
       if (typeof outcome === 'string') return next(call);
       return { output: outcome };
@@ -48,8 +49,7 @@ export function rosterAnswerMiddleware<S>(source: AnswerSource<S>, store: 'memor
   };
 }
 
-function answer<S>(source: AnswerSource<S>, params: HereNowParams, fresh: boolean): HereNowResult<S> | RosterAnswerResult {
-  if (fresh) return 'fresh';
+function answer<S>(source: AnswerSource<S>, params: HereNowParams): HereNowResult<S> | RosterAnswerResult {
   if (params.global) return 'global';
   const down = source.unavailable();
   if (down) return down;
