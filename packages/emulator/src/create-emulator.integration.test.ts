@@ -196,7 +196,7 @@ describe('bad requests never take it down', () => {
     const notFound = await call(emulator, '/v2/presence/demo/demo/channel/channelSwift/heartbeat');
     expect([notFound.status, notFound.text]).toEqual([404, `{"message": "Not found: '/v2/presence/demo/demo/channel/channelSwift/heartbeat'","error": 1,"service": "Presence"}`]);
     expect(notFound.headers['content-type']).toContain('javascript');
-    expect((await call(emulator, '/v2/subscribe/demo/c/0')).status).toBe(404);
+    expect((await call(emulator, '/publish/demo/demo/0/c/0/%22hi%22')).status).toBe(404);
     expect((await call(emulator, `${P}/channel/c`, { method: 'POST', body: 'x' })).status).toBe(404);
     const badEncoding = await call(emulator, `${P}/channel/%E0%A4%A?uuid=%zz`);
     expect([badEncoding.status, badEncoding.json]).toEqual([400, { message: 'Could Not Parse Request', error: true, service: 'Access Manager', status: 400 }]);
