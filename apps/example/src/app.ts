@@ -142,7 +142,7 @@ export async function startApp(config: AppConfig, options: AppOptions = {}): Pro
         cache = redisCache({ redis: client, ttlMs: config.cacheTtlMs });
         readiness.redis = async () => ((await client.ping()) === 'PONG' ? undefined : 'Redis did not answer PING');
       }
-      const roster = wireRoster({ rooms: config.rooms, ...(redis ? { redis } : {}) });
+      const roster = wireRoster({ rooms: config.rooms, upstreamCacheMs: emulator ? 0 : 3000, ...(redis ? { redis } : {}) });
       const presence = createPresence<JsonValue>({
         ...keys,
         userId: upstream.userId,
@@ -154,9 +154,8 @@ export async function startApp(config: AppConfig, options: AppOptions = {}): Pro
         ...(options.logger ? { logger: options.logger } : {}),
       });
       cleanups.push(() => presence.close());
-      const liveRoster = roster.attach(presence);
       cleanups.push(() => roster.close());
-      const live = createLiveEvents(liveRoster, config.rooms, {
+      const live = createLiveEvents(roster.roster, config.rooms, {
         ...(options.eventPingMs ? { pingMs: options.eventPingMs } : {}),
         onError: (error) => options.logger?.error({ message: String(error) }, 'the live roster stopped'),
       });

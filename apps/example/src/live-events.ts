@@ -75,7 +75,7 @@ export function createLiveEvents(roster: LiveRoster, rooms: readonly string[], o
   let seq = 0;
   let live = false;
   let closed = false;
-  let iterator: AsyncIterator<RosterChange> | undefined;
+  const stopFollowing = new AbortController();
 
   const id = (): string => `${epoch}-${seq}`;
 
@@ -138,23 +138,51 @@ export function createLiveEvents(roster: LiveRoster, rooms: readonly string[], o
     clients.add(res);
   };
 
-  const follow = async (): Promise<void> => {
-    // Subscribe before reading the seed view, so no change falls between the two.
-    iterator = roster.changes()[Symbol.asyncIterator]();
-    const first = iterator.next();
-    await roster.ready;
-    if (closed) return;
+  /** Loads the view from a roster snapshot; later diffs at or below its version are already in it. */
+  const load = (seed: ReturnType<LiveRoster['snapshot']>): void => {
     for (const room of rooms) {
-      const current = roster.get(room);
-      view.set(room, { occupancy: current?.occupancy ?? 0, occupants: new Map((current?.occupants ?? []).map((o) => [o.userId, o])) });
+      const occupants = seed.channels[room] ?? [];
+      view.set(room, { occupancy: occupants.length, occupants: new Map(occupants.map((o) => [o.userId, o])) });
     }
-    live = true;
-    markReady();
-    for (const res of waiting) sendStart(res, undefined);
-    waiting.clear();
-    for (let next = await first; !next.done && !closed; next = await iterator.next()) {
-      const event = apply(next.value);
-      if (event) publish(event);
+  };
+
+  /** A fresh snapshot for every open stream, after the view was reloaded (the roster ended our reader). */
+  const publishSnapshot = (): void => {
+    seq++;
+    const text = frame('snapshot', { rooms: snapshot()!.rooms }, id());
+    recent.push({ seq, frame: text });
+    if (recent.length > replayEvents) recent.shift();
+    for (const res of clients) write(res, text);
+  };
+
+  const follow = async (): Promise<void> => {
+    await roster.ready;
+    while (!closed) {
+      // changes() and snapshot() in the same tick: the snapshot plus the diffs after it miss nothing.
+      const changes = roster.changes({ signal: stopFollowing.signal });
+      const seed = roster.snapshot();
+      load(seed);
+      if (!live) {
+        live = true;
+        markReady();
+        for (const res of waiting) sendStart(res, undefined);
+        waiting.clear();
+      } else {
+        publishSnapshot();
+      }
+      try {
+        for await (const change of changes) {
+          if (change.version <= seed.version) continue;
+          const event = apply(change);
+          if (event) publish(event);
+        }
+        return; // the roster closed
+      } catch (error) {
+        // The reader fell behind (or the roster failed): say so, then start again from a fresh snapshot.
+        if (closed) return;
+        options.onError?.(error);
+        await new Promise((resolve) => setTimeout(resolve, 1000).unref());
+      }
     }
   };
 
@@ -210,8 +238,7 @@ export function createLiveEvents(roster: LiveRoster, rooms: readonly string[], o
       for (const res of [...clients, ...waiting]) res.end();
       clients.clear();
       waiting.clear();
-      // Not awaited: an async generator's return() waits for a pending next(); the roster ends it on close.
-      void iterator?.return?.()?.catch(() => {});
+      stopFollowing.abort();
     },
   };
 }

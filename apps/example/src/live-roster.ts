@@ -10,8 +10,10 @@ export interface LiveRoster {
   readonly ready: Promise<void>;
   /** A room's occupants (sorted by user id) with their state, or undefined when not (yet) known. */
   get(room: string): RoomOccupants | undefined;
-  /** Every change, in order, from the moment of the call; ends on `break` or when the roster closes. */
-  changes(): AsyncIterable<RosterChange>;
+  /** Every room at the current version; with `changes()` called in the same tick, a reader misses nothing. */
+  snapshot(): { readonly version: number; readonly channels: Readonly<Record<string, readonly Occupant[]>> };
+  /** Every change, in order, from the moment of the call; ends on `break`, on `signal`, or when the roster closes. */
+  changes(options?: { signal?: AbortSignal }): AsyncIterable<RosterChange>;
 }
 
 export interface Occupant {
