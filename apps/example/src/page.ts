@@ -59,6 +59,7 @@ export function renderPage({ rooms, snapshot, notice }: PageInput): string {
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>Who's online</title>
+  <link rel="icon" href="data:,">
   <link rel="stylesheet" href="/assets/page.css">
   <script src="/assets/page.js" defer></script>
 </head>
