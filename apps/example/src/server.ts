@@ -122,26 +122,36 @@ async function runCheck(check: ReadinessCheck): Promise<string | undefined> {
 
 /** The who's-online service: the page, its live event stream, the JSON API, health and metrics. */
 export function createService({ presence, registry, rooms, live, readiness = {}, onInternalError }: ServiceDeps): Server {
-  /** The page's form without JavaScript: join (heartbeat), set a status, or leave; then back to the page. */
+  /** The page's form without JavaScript: join (heartbeat), set a status, or leave; then the page again, saying what happened. */
   const submitForm = async ({ req, res, signal }: Request): Promise<undefined> => {
-    const form = new URLSearchParams(await readBody(req));
-    const user = checkUser((form.get('user') ?? '').trim());
-    const room = checkRoom(form.get('room') ?? '');
-    const mood = (form.get('mood') ?? '').trim();
-    const action = form.get('action') ?? 'join';
+    let status = 200;
     let notice: string;
-    if (action === 'leave') {
-      await presence.leave({ channels: [room], userId: user }, { signal });
-      notice = `${user} left ${room}.`;
-    } else if (action === 'join' || action === 'state') {
-      const state = mood ? { mood } : undefined;
-      if (action === 'join') await presence.heartbeat({ channels: [room], userId: user, heartbeat: 300, ...(state ? { state: { [room]: state } } : {}) }, { signal });
-      else await presence.setPresenceState({ channels: [room], userId: user, state: state ?? {} }, { signal });
-      notice = action === 'join' ? `${user} joined ${room} (for 5 minutes without another visit).` : `${user}'s status in ${room} is set.`;
-    } else {
-      throw new BadRequest(400, 'validation_error', 'action must be join, state or leave.', 'action');
+    try {
+      const form = new URLSearchParams(await readBody(req));
+      const user = checkUser((form.get('user') ?? '').trim());
+      const room = checkRoom(form.get('room') ?? '');
+      const mood = (form.get('mood') ?? '').trim();
+      const state = mood ? checkState({ mood }) : undefined;
+      const action = form.get('action') ?? 'join';
+      if (action === 'leave') {
+        await presence.leave({ channels: [room], userId: user }, { signal });
+        notice = `${user} left ${room}.`;
+      } else if (action === 'join') {
+        await presence.heartbeat({ channels: [room], userId: user, heartbeat: 300, ...(state ? { state: { [room]: state } } : {}) }, { signal });
+        notice = `${user} joined ${room} for 5 minutes.`;
+      } else if (action === 'state') {
+        await presence.setPresenceState({ channels: [room], userId: user, state: state ?? {} }, { signal });
+        notice = `${user}'s status in ${room} is set.`;
+      } else {
+        throw new BadRequest(400, 'validation_error', 'action must be join, state or leave.', 'action');
+      }
+    } catch (error) {
+      const answer = toHttpError(error);
+      if (answer.status === 500) throw error;
+      status = answer.status;
+      notice = answer.body.error.message;
     }
-    sendText(res, 200, 'text/html; charset=utf-8', renderPage({ rooms, snapshot: live.snapshot(), notice }), { 'cache-control': 'no-store' });
+    sendText(res, status, 'text/html; charset=utf-8', renderPage({ rooms, snapshot: live.snapshot(), notice }), { 'cache-control': 'no-store' });
     return undefined;
   };
 

@@ -60,11 +60,11 @@ async function openPage(context: BrowserContext, url: string): Promise<Page> {
   await page.goto(url);
   await page.waitForSelector('#connection[data-state="live"]', { timeout: LIVE_MS });
   // A marker that a reload would wipe: every change below must arrive without one.
-  await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+  await page.evaluate('window.notReloaded = true');
   return page;
 }
 
-const notReloaded = (page: Page) => page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded === true);
+const notReloaded = (page: Page) => page.evaluate('window.notReloaded === true');
 
 describe('the page, one replica', () => {
   let app: App;
@@ -181,7 +181,7 @@ describe('the page, one replica', () => {
     await page.locator('#user').fill('');
     await page.locator('#mood').fill('');
     await page.locator('#form-status').evaluate((element) => (element.textContent = ''));
-    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.evaluate('document.activeElement && document.activeElement.blur()');
     await expect.poll(() => page.locator('li.gone').count(), { timeout: LIVE_MS }).toBe(0); // marked rows have gone
     await page.waitForTimeout(1600); // and the highlight of the last change has faded
     mkdirSync(fileURLToPath(new URL('../test-results/', import.meta.url)), { recursive: true });

@@ -152,6 +152,22 @@ describe('one replica on the embedded emulator', () => {
     expect(answer.json.occupants).toEqual([withState ? { userId: 'ida', state: { mood: 'reading' } } : { userId: 'ida' }]);
   });
 
+  test('the page\'s form works without JavaScript: join, set a status, leave, and a bad name', async () => {
+    const post = (fields: Record<string, string>) =>
+      fetch(`${base}/`, { method: 'POST', body: new URLSearchParams(fields) }).then(async (r) => ({ status: r.status, type: r.headers.get('content-type'), html: await r.text() }));
+    const joined = await post({ user: 'nojs', room: 'random', mood: 'reading', action: 'join' });
+    expect(joined).toMatchObject({ status: 200, type: expect.stringMatching(/^text\/html/) });
+    expect(joined.html).toMatch(/nojs joined random/);
+    expect((await call(base, 'GET', '/rooms/random/presence?state=1')).json.occupants).toContainEqual({ userId: 'nojs', state: { mood: 'reading' } });
+    expect((await post({ user: 'nojs', room: 'random', mood: 'writing', action: 'state' })).status).toBe(200);
+    expect((await call(base, 'GET', '/rooms/random/presence?state=1')).json.occupants).toContainEqual({ userId: 'nojs', state: { mood: 'writing' } });
+    expect((await post({ user: 'nojs', room: 'random', action: 'leave' })).html).toMatch(/nojs left random/);
+    expect((await call(base, 'GET', '/users/nojs/rooms')).json.rooms).toEqual([]);
+    const bad = await post({ user: 'a\u0007b', room: 'random', action: 'join' });
+    expect(bad.status).toBe(400);
+    expect(bad.html).toMatch(/The user name contains the control character U\+0007/);
+  });
+
   test('a body over 64 KiB is a 413, and nothing is sent upstream', async () => {
     const before = app.emulator!.stats().requests.total;
     const answer = await call(base, 'PUT', '/users/ada/rooms/lobby/state', { blob: 'x'.repeat(70_000) });
