@@ -66,7 +66,7 @@ async function openPage(context: BrowserContext, url: string): Promise<Page> {
 
 const notReloaded = (page: Page) => page.evaluate('window.notReloaded === true');
 
-describe('the page, one replica', () => {
+describe('the page, one replica', { timeout: 90_000 }, () => {
   let app: App;
   let base: string;
   let browser: Browser;
@@ -81,11 +81,11 @@ describe('the page, one replica', () => {
     await app.replicas[0]!.live.ready;
     browser = await launch();
     page = await openPage(browser.context, `${base}/`);
-  });
+  }, 90_000);
   afterAll(async () => {
     await browser?.close();
     await app?.close();
-  });
+  }, 60_000);
 
   test('it is readable without JavaScript: every room, its occupancy and occupants with state', async () => {
     const plain = await browser.context.newPage();
@@ -190,7 +190,7 @@ describe('the page, one replica', () => {
   });
 });
 
-describe('the page recovers after its event stream is cut', () => {
+describe('the page recovers after its event stream is cut', { timeout: 90_000 }, () => {
   let app: App;
   let proxy: TcpProxy;
   let browser: Browser;
@@ -199,12 +199,12 @@ describe('the page recovers after its event stream is cut', () => {
     app = await startApp(loadConfig({ PORT: '0', SIMULATE: '0' }));
     proxy = await startTcpProxy(new URL(app.replicas[0]!.url));
     browser = await launch();
-  });
+  }, 90_000);
   afterAll(async () => {
     await browser?.close();
     await proxy?.close();
     await app?.close();
-  });
+  }, 60_000);
 
   test('it shows it is offline, reconnects with Last-Event-ID, and catches up on what it missed', async () => {
     const base = app.replicas[0]!.url;
@@ -234,7 +234,7 @@ describe('the page recovers after its event stream is cut', () => {
   });
 });
 
-describe('the page on two replicas sharing Redis', () => {
+describe('the page on two replicas sharing Redis', { timeout: 90_000 }, () => {
   let redis: RedisServer;
   let app: App;
   let browser: Browser;
@@ -243,12 +243,12 @@ describe('the page on two replicas sharing Redis', () => {
     redis = await startRedisServer();
     app = await startApp(loadConfig({ PORT: '0', REPLICAS: '2', REDIS_URL: redis.url, SIMULATE: '0' }));
     browser = await launch();
-  });
+  }, 90_000);
   afterAll(async () => {
     await browser?.close();
     await app?.close();
     await redis?.stop();
-  });
+  }, 60_000);
 
   test('both pages show the same roster, live', async () => {
     const [a, b] = app.replicas.map((replica) => replica.url);

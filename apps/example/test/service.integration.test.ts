@@ -40,6 +40,8 @@ describe('one replica on the embedded emulator', () => {
     expect((await call(base, 'GET', '/users/ada/state?rooms=lobby,hall')).json).toEqual({ user: 'ada', states: { lobby: { mood: 'focused' }, hall: null } });
     expect((await call(base, 'DELETE', '/users/ada/rooms/lobby')).json).toEqual({ user: 'ada', room: 'lobby', present: false });
     expect((await call(base, 'GET', '/users/ada/rooms')).json).toEqual({ user: 'ada', rooms: [] });
+    // A room outside the roster goes through the cache (a miss, then the upstream).
+    expect((await call(base, 'GET', '/rooms/kitchen/presence')).json).toEqual({ room: 'kitchen', occupancy: 0, occupants: [] });
     const metrics = await call(base, 'GET', '/metrics');
     expect(metrics.headers.get('content-type')).toMatch(/text\/plain/);
     expect(metrics.text).toMatch(/presence_operations_total\{operation="hereNow",outcome="success"\} [1-9]/);
@@ -80,6 +82,17 @@ describe('one replica on the embedded emulator', () => {
     if (field) expect(answer.json.error.field).toBe(field);
     expect(app.emulator!.stats().requests.total).toBe(before); // nothing was sent upstream
     expect((await call(base, 'GET', '/healthz')).status).toBe(200);
+  });
+
+  test('here-now for a room on the page is answered by the live roster, without an upstream call', async () => {
+    await app.replicas[0]!.live.ready;
+    await call(base, 'POST', '/users/zed/rooms/random/heartbeat');
+    const rosterHas = () => app.replicas[0]!.live.snapshot()!.rooms.find((r) => r.room === 'random')!.occupants.some((o) => o.userId === 'zed');
+    await expect.poll(rosterHas, { timeout: 10_000 }).toBe(true);
+    const before = app.emulator!.stats().requests.byOperation.hereNow ?? 0;
+    const answer = await call(base, 'GET', '/rooms/random/presence');
+    expect(answer.json.occupants).toContainEqual({ userId: 'zed' });
+    expect(app.emulator!.stats().requests.byOperation.hereNow ?? 0).toBe(before);
   });
 
   test('an unknown path is a 404 that points to the page and the API', async () => {
