@@ -97,6 +97,8 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
   let everConnected = false;
   let epoch = 0;
   let coveredFrom = 0;
+  /** A read that must see past something (a refresh) waits until the service's cache cannot hold an answer from before it. */
+  let readNotBefore = 0;
   let lastContactAt = now();
   let onConnected: (() => void) | undefined;
   let seeding: Promise<void> | undefined;
@@ -174,7 +176,7 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
         });
         continue;
       }
-      const wait = coveredFrom + options.upstreamCacheMs - now();
+      const wait = Math.max(coveredFrom + options.upstreamCacheMs, readNotBefore) - now();
       if (wait <= 0) return;
       await sleep(Math.min(wait, 1000));
     }
@@ -251,7 +253,8 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
       if (closed || epoch !== readEpoch || !connected) return false;
       lastContactAt = now();
       const replayFrom = readStartedAt - options.upstreamCacheMs - REPLAY_MARGIN_MS;
-      const replay = recent.filter((b) => b.at >= replayFrom).map((b) => b.event);
+      const window = recent.filter((b) => b.at >= replayFrom);
+      const replay = window.map((b) => b.event);
       const names = channels;
       if (unit.kind === 'group') {
         const before = groupMembers.get(unit.group) ?? new Set<string>();
@@ -265,14 +268,50 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
         const entry = seen.get(name);
         const occupants = entry ? [...entry.occupants.values()] : [];
         emitDiff(state.seed(name, occupants, replay));
-        if (entry && entry.occupants.size !== entry.occupancy && options.pageSize < entry.occupancy) requestSeed('mismatch', [name]);
-        else doubtful.delete(name);
+        const verdict = verify(name, entry, window);
+        if (verdict === 'exact' && !wanted.channels.has(name)) doubtful.delete(name);
+        else if (verdict !== 'exact') {
+          // Read again, late enough that the service's cache cannot hand back an answer from before the doubt.
+          readNotBefore = Math.max(readNotBefore, verdict.since + options.upstreamCacheMs + REPLAY_MARGIN_MS + 1);
+          requestSeed('mismatch', [name]);
+        }
       }
       if (unit.kind === 'group') doubtfulGroups.delete(unit.group);
       return true;
     } finally {
       readStartedAt = undefined;
     }
+  }
+
+  /**
+   * In interval mode (PubNub's "announce max") joins and leaves wait for the next interval event,
+   * but state changes come at once: their occupancy counts people the roster has not been told of
+   * yet, so it proves nothing. Per-user join/leave/timeout events mean the mode is over.
+   */
+  const intervalMode = new Set<string>();
+  const noteMode = (event: PresenceEvent<S>): void => {
+    if (event.type === 'interval') intervalMode.add(event.channel);
+    else if (event.type !== 'stateChange') intervalMode.delete(event.channel);
+  };
+  const countable = (event: PresenceEvent<S>): boolean => !(event.type === 'stateChange' && intervalMode.has(event.channel));
+
+  /**
+   * Whether a seeded channel can be trusted. A snapshot may be older than some replayed events, and
+   * replay fixes that — unless one of them is an interval event with `hereNowRefresh` (it names no
+   * one), or the roster after replay does not add up to the last event's occupancy. Then the
+   * snapshot may predate changes no event describes: `since` is when the doubt arose.
+   */
+  function verify(channel: string, entry: { occupancy: number; occupants: Map<string, unknown> } | undefined, window: readonly Buffered<S>[]): 'exact' | { since: number } {
+    // Pages are read one after another: someone who moved between them may be counted twice or missed.
+    if (entry && entry.occupants.size !== entry.occupancy && options.pageSize < entry.occupancy) return { since: now() };
+    let last: Buffered<S> | undefined;
+    for (const buffered of window) {
+      if (buffered.event.channel !== channel) continue;
+      if (buffered.event.type === 'interval' && buffered.event.hereNowRefresh) return { since: buffered.at };
+      if (countable(buffered.event)) last = buffered;
+    }
+    if (last && state.getOrEmpty(channel).occupancy !== last.event.occupancy) return { since: last.at };
+    return 'exact';
   }
 
   const watchedElsewhere = (channel: string): boolean => explicit.has(channel) || [...groupMembers.values()].some((members) => members.has(channel));
@@ -314,8 +353,9 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
         requestSeed('group_change', [event.channel]);
       }
     }
+    noteMode(event);
     if (!state.has(event.channel)) return;
-    const { diff, resync } = state.apply(event, { check: !doubtful.has(event.channel) });
+    const { diff, resync } = state.apply(event, { check: !doubtful.has(event.channel) && countable(event) });
     emitDiff(diff);
     if (resync) requestSeed(event.type === 'interval' && event.hereNowRefresh ? 'refresh' : 'mismatch', [event.channel]);
   };
