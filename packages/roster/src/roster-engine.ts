@@ -32,6 +32,10 @@ export interface RosterEngineOptions<S> {
   /** Every event as it arrives, before it is applied. */
   onEvent?(event: PresenceEvent<S>): void;
   onSeed(report: SeedReport): void;
+  /** Called when the channels or groups the roster doubts, or a group's members, may have changed (a fleet leader tells its mirrors). */
+  onStatus?(): void;
+  /** The reason reported for the first seed. Default `initial`; a fleet's new leader says `takeover`. */
+  firstSeedReason?: SeedReason;
 }
 
 export interface RosterEngine<S> {
@@ -42,6 +46,10 @@ export interface RosterEngine<S> {
   knows(channel: string): boolean;
   /** A watched group's member channels as last read, or undefined while it is not known exactly. */
   groupChannels(group: string): readonly string[] | undefined;
+  /** Channels that are watched but may be wrong until their next read. */
+  doubtfulChannels(): string[];
+  /** Groups whose members are not known exactly now. */
+  doubtfulGroups(): string[];
   /** When the roster last heard from the service (an event, a connect, a read), on `now`'s clock. */
   readonly lastContactAt: number;
   readonly connected: boolean;
@@ -130,6 +138,7 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
       if (markDoubtful) doubtfulGroups.add(group);
     }
     wanted.reasons.add(reason);
+    if (markDoubtful) options.onStatus?.();
     kick();
   };
 
@@ -277,6 +286,7 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
         }
       }
       if (unit.kind === 'group') doubtfulGroups.delete(unit.group);
+      options.onStatus?.();
       return true;
     } finally {
       readStartedAt = undefined;
@@ -330,7 +340,7 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
     coveredFrom = now();
     // Events from before a reconnect may be followed by a gap: none of them can be replayed.
     recent = [];
-    const reason: SeedReason = everConnected ? 'reconnect' : 'initial';
+    const reason: SeedReason = everConnected ? 'reconnect' : options.firstSeedReason ?? 'initial';
     everConnected = true;
     // Group members are read again with their group.
     requestSeed(reason, explicit, groups);
@@ -379,6 +389,7 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
       }
       connected = false;
       for (const channel of state.channels()) doubtful.add(channel);
+      options.onStatus?.();
       if (closed) return;
       failures++;
       await sleep(Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(failures, 7)));
@@ -393,6 +404,8 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
     state,
     ready,
     knows: (channel) => connected && state.has(channel) && !doubtful.has(channel),
+    doubtfulChannels: () => (connected ? [...doubtful] : [...new Set([...explicit, ...state.channels()])]),
+    doubtfulGroups: () => (connected ? [...doubtfulGroups] : [...groups]),
     groupChannels(group) {
       if (!connected || !groups.has(group) || doubtfulGroups.has(group)) return undefined;
       const members = groupMembers.get(group);
