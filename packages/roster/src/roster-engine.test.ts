@@ -178,6 +178,17 @@ describe('the roster recipe', () => {
     expect(world.reads).toBe(3);
   });
 
+  it('reads many channels in several requests, one after another, so none outgrows the URL limit', async () => {
+    const world = new FakeWorld();
+    const channels = Array.from({ length: 250 }, (_, i) => `c${i}`);
+    world.join('c249', 'last');
+    const { engine } = start(world, { channels });
+    await engine.ready;
+    expect(world.reads).toBe(3);
+    expect(world.maxReadsInFlight).toBe(1);
+    expect(view(engine, 'c249')).toEqual(world.view('c249'));
+  });
+
   it('watches groups: members from a group read, a channel the group gains, one it loses', async () => {
     const world = new FakeWorld();
     world.groups.set('g', new Set(['r1', 'r2']));

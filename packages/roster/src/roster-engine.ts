@@ -67,6 +67,7 @@ export class RosterClosedError extends Error {
 // Events are kept this much longer than the service's cache time: a margin for timer lateness.
 const REPLAY_MARGIN_MS = 1000;
 const MAX_BACKOFF_MS = 30_000;
+const READ_CHANNELS = 100;
 
 interface Buffered<S> {
   readonly at: number;
@@ -199,7 +200,9 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
       const reasons = [...wanted.reasons];
       const reason: SeedReason = reasons.includes('reconnect') ? 'reconnect' : reasons.includes('initial') ? 'initial' : reasons[0] ?? 'refresh';
       const units: ReadUnit[] = [];
-      if (wanted.channels.size > 0) units.push({ kind: 'channels', channels: [...wanted.channels] });
+      // Reads of at most READ_CHANNELS channels each, so no request outgrows the service's URL limit (notes §8).
+      const channels = [...wanted.channels];
+      for (let i = 0; i < channels.length; i += READ_CHANNELS) units.push({ kind: 'channels', channels: channels.slice(i, i + READ_CHANNELS) });
       for (const group of wanted.groups) units.push({ kind: 'group', group });
       wanted.channels.clear();
       wanted.groups.clear();
