@@ -25,10 +25,10 @@ export const ROSTER_MIDDLEWARE: MiddlewareOptions = { name: 'roster', step: 'ini
  * call, and any question it cannot answer exactly, goes on down the stack unchanged. Writes pass
  * through and fence the channels they touch until the roster has seen their events.
  */
-export function rosterAnswerMiddleware<S>(source: AnswerSource<S>, store: 'memory' | 'mirror'): Middleware {
+export function rosterAnswerMiddleware<S>(source: AnswerSource<S>, store: 'memory' | 'mirror' | (() => 'memory' | 'mirror')): Middleware {
   return (next, { events, config }) => {
     const report = (result: RosterAnswerResult): void => {
-      if (events.has('rosterAnswer')) events.emit('rosterAnswer', { operation: 'hereNow', result, store, stalenessMs: source.stalenessMs() } satisfies PresenceEventMap['rosterAnswer']);
+      if (events.has('rosterAnswer')) events.emit('rosterAnswer', { operation: 'hereNow', result, store: typeof store === 'function' ? store() : store, stalenessMs: source.stalenessMs() } satisfies PresenceEventMap['rosterAnswer']);
     };
     return async (call) => {
       const { operation } = call;
@@ -70,6 +70,6 @@ function answer<S>(source: AnswerSource<S>, params: HereNowParams): HereNowResul
 }
 
 /** Adds the answering middleware and nothing else; a stack that has one already is a construction error. */
-export function addAnswerMiddleware<S>(stack: Stack, source: AnswerSource<S>, store: 'memory' | 'mirror'): void {
+export function addAnswerMiddleware<S>(stack: Stack, source: AnswerSource<S>, store: 'memory' | 'mirror' | (() => 'memory' | 'mirror')): void {
   stack.add(rosterAnswerMiddleware(source, store), ROSTER_MIDDLEWARE);
 }

@@ -32,6 +32,10 @@ export interface RosterEngineOptions<S> {
   /** Every event as it arrives, before it is applied. */
   onEvent?(event: PresenceEvent<S>): void;
   onSeed(report: SeedReport): void;
+  /** Called when the channels or groups the roster doubts, or a group's members, may have changed (a fleet leader tells its mirrors). */
+  onStatus?(): void;
+  /** The reason reported for the first seed. Default `initial`; a fleet's new leader says `takeover`. */
+  firstSeedReason?: SeedReason;
 }
 
 export interface RosterEngine<S> {
@@ -42,6 +46,10 @@ export interface RosterEngine<S> {
   knows(channel: string): boolean;
   /** A watched group's member channels as last read, or undefined while it is not known exactly. */
   groupChannels(group: string): readonly string[] | undefined;
+  /** Channels that are watched but may be wrong until their next read. */
+  doubtfulChannels(): string[];
+  /** Groups whose members are not known exactly now. */
+  doubtfulGroups(): string[];
   /** When the roster last heard from the service (an event, a connect, a read), on `now`'s clock. */
   readonly lastContactAt: number;
   readonly connected: boolean;
@@ -59,6 +67,7 @@ export class RosterClosedError extends Error {
 // Events are kept this much longer than the service's cache time: a margin for timer lateness.
 const REPLAY_MARGIN_MS = 1000;
 const MAX_BACKOFF_MS = 30_000;
+const READ_CHANNELS = 100;
 
 interface Buffered<S> {
   readonly at: number;
@@ -97,6 +106,8 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
   let everConnected = false;
   let epoch = 0;
   let coveredFrom = 0;
+  /** A read that must see past something (a refresh) waits until the service's cache cannot hold an answer from before it. */
+  let readNotBefore = 0;
   let lastContactAt = now();
   let onConnected: (() => void) | undefined;
   let seeding: Promise<void> | undefined;
@@ -128,6 +139,7 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
       if (markDoubtful) doubtfulGroups.add(group);
     }
     wanted.reasons.add(reason);
+    if (markDoubtful) options.onStatus?.();
     kick();
   };
 
@@ -174,7 +186,7 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
         });
         continue;
       }
-      const wait = coveredFrom + options.upstreamCacheMs - now();
+      const wait = Math.max(coveredFrom + options.upstreamCacheMs, readNotBefore) - now();
       if (wait <= 0) return;
       await sleep(Math.min(wait, 1000));
     }
@@ -188,7 +200,9 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
       const reasons = [...wanted.reasons];
       const reason: SeedReason = reasons.includes('reconnect') ? 'reconnect' : reasons.includes('initial') ? 'initial' : reasons[0] ?? 'refresh';
       const units: ReadUnit[] = [];
-      if (wanted.channels.size > 0) units.push({ kind: 'channels', channels: [...wanted.channels] });
+      // Reads of at most READ_CHANNELS channels each, so no request outgrows the service's URL limit (notes §8).
+      const channels = [...wanted.channels];
+      for (let i = 0; i < channels.length; i += READ_CHANNELS) units.push({ kind: 'channels', channels: channels.slice(i, i + READ_CHANNELS) });
       for (const group of wanted.groups) units.push({ kind: 'group', group });
       wanted.channels.clear();
       wanted.groups.clear();
@@ -251,7 +265,8 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
       if (closed || epoch !== readEpoch || !connected) return false;
       lastContactAt = now();
       const replayFrom = readStartedAt - options.upstreamCacheMs - REPLAY_MARGIN_MS;
-      const replay = recent.filter((b) => b.at >= replayFrom).map((b) => b.event);
+      const window = recent.filter((b) => b.at >= replayFrom);
+      const replay = window.map((b) => b.event);
       const names = channels;
       if (unit.kind === 'group') {
         const before = groupMembers.get(unit.group) ?? new Set<string>();
@@ -265,14 +280,51 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
         const entry = seen.get(name);
         const occupants = entry ? [...entry.occupants.values()] : [];
         emitDiff(state.seed(name, occupants, replay));
-        if (entry && entry.occupants.size !== entry.occupancy && options.pageSize < entry.occupancy) requestSeed('mismatch', [name]);
-        else doubtful.delete(name);
+        const verdict = verify(name, entry, window);
+        if (verdict === 'exact' && !wanted.channels.has(name)) doubtful.delete(name);
+        else if (verdict !== 'exact') {
+          // Read again, late enough that the service's cache cannot hand back an answer from before the doubt.
+          readNotBefore = Math.max(readNotBefore, verdict.since + options.upstreamCacheMs + REPLAY_MARGIN_MS + 1);
+          requestSeed('mismatch', [name]);
+        }
       }
       if (unit.kind === 'group') doubtfulGroups.delete(unit.group);
+      options.onStatus?.();
       return true;
     } finally {
       readStartedAt = undefined;
     }
+  }
+
+  /**
+   * In interval mode (PubNub's "announce max") joins and leaves wait for the next interval event,
+   * but state changes come at once: their occupancy counts people the roster has not been told of
+   * yet, so it proves nothing. Per-user join/leave/timeout events mean the mode is over.
+   */
+  const intervalMode = new Set<string>();
+  const noteMode = (event: PresenceEvent<S>): void => {
+    if (event.type === 'interval') intervalMode.add(event.channel);
+    else if (event.type !== 'stateChange') intervalMode.delete(event.channel);
+  };
+  const countable = (event: PresenceEvent<S>): boolean => !(event.type === 'stateChange' && intervalMode.has(event.channel));
+
+  /**
+   * Whether a seeded channel can be trusted. A snapshot may be older than some replayed events, and
+   * replay fixes that — unless one of them is an interval event with `hereNowRefresh` (it names no
+   * one), or the roster after replay does not add up to the last event's occupancy. Then the
+   * snapshot may predate changes no event describes: `since` is when the doubt arose.
+   */
+  function verify(channel: string, entry: { occupancy: number; occupants: Map<string, unknown> } | undefined, window: readonly Buffered<S>[]): 'exact' | { since: number } {
+    // Pages are read one after another: someone who moved between them may be counted twice or missed.
+    if (entry && entry.occupants.size !== entry.occupancy && options.pageSize < entry.occupancy) return { since: now() };
+    let last: Buffered<S> | undefined;
+    for (const buffered of window) {
+      if (buffered.event.channel !== channel) continue;
+      if (buffered.event.type === 'interval' && buffered.event.hereNowRefresh) return { since: buffered.at };
+      if (countable(buffered.event)) last = buffered;
+    }
+    if (last && state.getOrEmpty(channel).occupancy !== last.event.occupancy) return { since: last.at };
+    return 'exact';
   }
 
   const watchedElsewhere = (channel: string): boolean => explicit.has(channel) || [...groupMembers.values()].some((members) => members.has(channel));
@@ -291,7 +343,7 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
     coveredFrom = now();
     // Events from before a reconnect may be followed by a gap: none of them can be replayed.
     recent = [];
-    const reason: SeedReason = everConnected ? 'reconnect' : 'initial';
+    const reason: SeedReason = everConnected ? 'reconnect' : options.firstSeedReason ?? 'initial';
     everConnected = true;
     // Group members are read again with their group.
     requestSeed(reason, explicit, groups);
@@ -314,8 +366,9 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
         requestSeed('group_change', [event.channel]);
       }
     }
+    noteMode(event);
     if (!state.has(event.channel)) return;
-    const { diff, resync } = state.apply(event, { check: !doubtful.has(event.channel) });
+    const { diff, resync } = state.apply(event, { check: !doubtful.has(event.channel) && countable(event) });
     emitDiff(diff);
     if (resync) requestSeed(event.type === 'interval' && event.hereNowRefresh ? 'refresh' : 'mismatch', [event.channel]);
   };
@@ -339,6 +392,7 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
       }
       connected = false;
       for (const channel of state.channels()) doubtful.add(channel);
+      options.onStatus?.();
       if (closed) return;
       failures++;
       await sleep(Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(failures, 7)));
@@ -353,6 +407,8 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
     state,
     ready,
     knows: (channel) => connected && state.has(channel) && !doubtful.has(channel),
+    doubtfulChannels: () => (connected ? [...doubtful] : [...new Set([...explicit, ...state.channels()])]),
+    doubtfulGroups: () => (connected ? [...doubtfulGroups] : [...groups]),
     groupChannels(group) {
       if (!connected || !groups.has(group) || doubtfulGroups.has(group)) return undefined;
       const members = groupMembers.get(group);

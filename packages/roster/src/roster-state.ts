@@ -200,6 +200,30 @@ export class RosterState<S> {
   }
 
   /**
+   * A mirror's reload (after a gap, or from a new leader): the snapshot replaces everything, and
+   * the differences from what was held come back as diffs, all stamped with the snapshot's version.
+   */
+  replace(snapshot: RosterSnapshot<S>): RosterDiff<S>[] {
+    const diffs: RosterDiff<S>[] = [];
+    const names = new Set([...this.rosters.keys(), ...Object.keys(snapshot.channels)]);
+    const next = new Map<string, ChannelRoster<S>>();
+    for (const [name, occupants] of Object.entries(snapshot.channels)) {
+      const roster = new ChannelRoster<S>();
+      for (const { userId, state } of occupants) roster.members.set(userId, state === undefined ? {} : { state });
+      next.set(name, roster);
+    }
+    for (const name of names) {
+      const after = next.get(name) ?? new ChannelRoster<S>();
+      const diff = compare(this.rosters.get(name), after);
+      if (!diff.empty) diffs.push(Object.freeze({ channel: name, joined: diff.joined, left: diff.left, timedOut: diff.timedOut, updated: diff.updated, states: diff.states, occupancy: after.members.size, version: snapshot.version }));
+    }
+    this.rosters.clear();
+    for (const [name, roster] of next) this.rosters.set(name, roster);
+    this.currentVersion = snapshot.version;
+    return diffs;
+  }
+
+  /**
    * A mirror's step: the leader's next diff. Returns false, changing nothing, when the diff is not
    * the next version (a gap: reload the snapshot) or does not add up to its occupancy.
    */

@@ -6,6 +6,7 @@ import type { CallOptions, HereNowChannel, HereNowInput, HereNowPage, HereNowPag
 import type { RosterSource } from '../src/index.js';
 
 type State = Record<string, string>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 interface Watcher {
   push(event: PresenceEvent<State>): void;
@@ -38,7 +39,7 @@ export class FakeWorld implements RosterSource<State> {
     return room;
   }
 
-  private emit(event: Omit<PresenceEvent<State>, 'timestamp' | 'timetoken'> & { channel: string }): void {
+  private emit(event: DistributiveOmit<PresenceEvent<State>, 'timestamp' | 'timetoken'>): void {
     const full = { ...event, timestamp: Date.now(), timetoken: String(++this.tt) } as PresenceEvent<State>;
     if (this.partitioned) return;
     for (const watcher of this.watchers) {
