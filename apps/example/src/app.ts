@@ -22,6 +22,8 @@ export interface Replica {
   readonly registry: Registry;
   /** The page's live feed: this replica's event streams. */
   readonly live: LiveEvents;
+  /** `solo`, or in a fleet `leader` / `mirror` / `none`. */
+  rosterRole(): string;
 }
 
 export interface App {
@@ -167,11 +169,12 @@ export async function startApp(config: AppConfig, options: AppOptions = {}): Pro
         rooms: config.rooms,
         live,
         readiness,
+        rosterRole: roster.role,
         onInternalError: (error) => options.logger?.error({ message: String(error) }, 'internal error'),
       });
       servers.push(server);
       const port = await listen(server, config.port === 0 ? 0 : config.port + index, config.host);
-      replicas.push({ url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`, port, presence, registry, live });
+      replicas.push({ url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`, port, presence, registry, live, rosterRole: roster.role });
     }
 
     let simulator: Simulator | undefined;

@@ -16,6 +16,8 @@ export interface ServiceDeps {
   readonly rooms: readonly string[];
   /** The page's live feed. */
   readonly live: LiveEvents;
+  /** The replica's part in the roster (`solo`, `leader`, `mirror`), shown by `/readyz`. */
+  readonly rosterRole?: () => string;
   /** What `/readyz` checks besides the live roster (e.g. Redis answers). */
   readonly readiness?: Readonly<Record<string, ReadinessCheck>>;
   /** Called for failures that are the service's own fault (500s). */
@@ -121,7 +123,7 @@ async function runCheck(check: ReadinessCheck): Promise<string | undefined> {
 }
 
 /** The who's-online service: the page, its live event stream, the JSON API, health and metrics. */
-export function createService({ presence, registry, rooms, live, readiness = {}, onInternalError }: ServiceDeps): Server {
+export function createService({ presence, registry, rooms, live, rosterRole, readiness = {}, onInternalError }: ServiceDeps): Server {
   /** The page's form without JavaScript: join (heartbeat), set a status, or leave; then the page again, saying what happened. */
   const submitForm = async ({ req, res, signal }: Request): Promise<undefined> => {
     let status = 200;
@@ -177,7 +179,8 @@ export function createService({ presence, registry, rooms, live, readiness = {},
         const results = await Promise.all(Object.entries(readiness).map(async ([name, check]) => [name, await runCheck(check)] as const));
         for (const [name, reason] of results) if (reason !== undefined) failing[name] = reason;
         const ready = Object.keys(failing).length === 0;
-        send(res, ready ? 200 : 503, ready ? { status: 'ready' } : { status: 'not_ready', failing });
+        const role = rosterRole ? { roster: rosterRole() } : {};
+        send(res, ready ? 200 : 503, ready ? { status: 'ready', ...role } : { status: 'not_ready', failing, ...role });
       },
     }),
     route('/metrics', {

@@ -250,8 +250,10 @@ describe('the page on two replicas sharing Redis', { timeout: 90_000 }, () => {
     await redis?.stop();
   }, 60_000);
 
-  test('both pages show the same roster, live', async () => {
+  test('both pages show the same roster, live: one replica runs the roster, the other mirrors it', async () => {
     const [a, b] = app.replicas.map((replica) => replica.url);
+    await Promise.all(app.replicas.map((replica) => replica.live.ready));
+    await expect.poll(() => app.replicas.map((replica) => replica.rosterRole()).sort(), { timeout: LIVE_MS }).toEqual(['leader', 'mirror']);
     const pages = [await openPage(browser.context, `${a}/`), await openPage(browser.context, `${b}/`)];
     await api(a!, 'POST', '/users/ada/rooms/lobby/heartbeat?heartbeat=300');
     await api(b!, 'POST', '/users/grace/rooms/random/heartbeat?heartbeat=300');

@@ -149,7 +149,7 @@ describe('one replica on the embedded emulator', () => {
 
   test('/healthz is liveness; /readyz says ready once the roster is seeded', async () => {
     expect(await call(base, 'GET', '/healthz')).toMatchObject({ status: 200, json: { status: 'ok' } });
-    expect(await call(base, 'GET', '/readyz')).toMatchObject({ status: 200, json: { status: 'ready' } });
+    expect(await call(base, 'GET', '/readyz')).toMatchObject({ status: 200, json: { status: 'ready', roster: 'solo' } });
   });
 
   test.each([
