@@ -95,6 +95,20 @@ describe('one replica on the embedded emulator', () => {
     expect(app.emulator!.stats().requests.byOperation.hereNow ?? 0).toBe(before);
   });
 
+  test('the page escapes names and states: markup in a user id or a state is shown as text', async () => {
+    const user = '<img src=x onerror=alert(1)>';
+    await call(base, 'POST', `/users/${encodeURIComponent(user)}/rooms/engineering/heartbeat`);
+    await call(base, 'PUT', `/users/${encodeURIComponent(user)}/rooms/engineering/state`, { mood: '<script>alert(2)</script>' });
+    const rosterHas = () => JSON.stringify(app.replicas[0]!.live.snapshot()!.rooms).includes('alert(2)');
+    await expect.poll(rosterHas, { timeout: 10_000 }).toBe(true);
+    const html = (await call(base, 'GET', '/')).text;
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(html).toContain('&lt;script&gt;alert(2)&lt;/script&gt;');
+    expect(html).not.toContain('<img src=x');
+    expect(html).not.toContain('<script>alert');
+    await call(base, 'DELETE', `/users/${encodeURIComponent(user)}/rooms/engineering`);
+  });
+
   test('an unknown path is a 404 that points to the page and the API', async () => {
     const answer = await call(base, 'GET', '/nope');
     expect(answer.status).toBe(404);
