@@ -47,7 +47,7 @@ export interface PresenceClient<S = JsonValue> {
    * timeout, stateChange and interval, resumed across reconnects with nothing lost or repeated.
    * An observer by default (never an occupant). Ends on `break`, `return()` or `signal`.
    */
-  watch(options: WatchOptions<S>): AsyncIterableIterator<PresenceEvent<S>>;
+  watch(options: WatchOptions<S>): PresenceWatch<S>;
   /** Here-now page by page (`limit`/`offset`), until every occupant is read. */
   hereNowPages(input: HereNowPagesInput, options?: CallOptions): AsyncIterable<HereNowPage<S>>;
   /** Every page of here-now collected into one result: all occupants, however many. */
@@ -174,11 +174,20 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
         : send(operation, input, callOptions);
 
   const sendSubscribe = (input: SubscribeInput<S>, callOptions: CallOptions) => send(subscribe, input, callOptions) as Promise<SubscribeResult<S>>;
+  // Watches not yet ended, so close() can end them.
+  const watches = new Set<PresenceWatch<S>>();
   const sendHereNow = (input: HereNowInput, callOptions?: CallOptions) => send(hereNow, input, callOptions) as Promise<HereNowResult<S>>;
 
   const client = {
-    watch: (watchOptions: WatchOptions<S>) =>
-      new PresenceWatch<S>({ config, events, logger, stack, subscribeTimeoutMs, send: sendSubscribe }, watchOptions),
+    watch: (watchOptions: WatchOptions<S>) => {
+      if (closed) throw new PresenceConfigurationError('client', 'watch: the client is closed; create a new one.');
+      const watch = new PresenceWatch<S>(
+        { config, events, logger, stack, subscribeTimeoutMs, send: sendSubscribe, leave: (input, callOptions) => send(leave, input, callOptions), ended: (w) => watches.delete(w) },
+        watchOptions,
+      );
+      watches.add(watch);
+      return watch;
+    },
     hereNowPages: (input: HereNowPagesInput, callOptions?: CallOptions) => hereNowPages(sendHereNow, config as ResolvedConfig, input, callOptions),
     hereNowAll: (input: HereNowPagesInput, callOptions?: CallOptions) => hereNowAll(hereNowPages(sendHereNow, config as ResolvedConfig, input, callOptions)),
     hereNow: method(hereNow),
@@ -194,6 +203,8 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
     async close() {
       if (closed) return;
       closed = true;
+      // Watches end quietly (a participant's leave still goes out) before the transport goes away.
+      await Promise.all([...watches].map((watch) => watch.return()));
       await stack.close();
       await transport.close?.();
     },

@@ -24,7 +24,7 @@ export interface WatchOptions<S = JsonValue> {
    * occupant. True: also subscribes to the channels, so this client's userId appears in here-now.
    */
   participant?: boolean;
-  /** Participant only: the presence timeout in seconds (1–320). Default 300. */
+  /** Participant only: the presence timeout in seconds (1–320). Sent only when given; the service's default is 300. */
   heartbeat?: number;
   /** Participant only: this client's state per channel (or group), sent with each handshake. */
   state?: Readonly<Record<string, S>>;
@@ -35,6 +35,12 @@ export interface WatchOptions<S = JsonValue> {
    * successful reconnect (`reconnected: true`). `timetoken` is the cursor events are read from.
    */
   onConnect?: (info: { timetoken: string; reconnected: boolean }) => void;
+  /**
+   * Participant only: announce a `leave` for the channels and groups when the watch ends, as the
+   * official SDK does on unsubscribe, so this client does not linger as an occupant until its
+   * heartbeat runs out. Default true. `return()` (and so `break`) waits for it, at most 2 s.
+   */
+  leaveOnEnd?: boolean;
   /** Deadline of each long-poll, in ms. Default: the client's `subscribeTimeoutMs` (310 000). */
   timeoutMs?: number;
   /** Reconnect backoff: full jitter, random(0, min(maxDelayMs, baseDelayMs · 2^(n−1))). Defaults 250 ms and 30 000 ms. */
@@ -49,7 +55,13 @@ export interface WatchContext<S> {
   readonly stack: Stack;
   readonly subscribeTimeoutMs: number;
   send(input: SubscribeInput<S>, options: CallOptions): Promise<SubscribeResult<S>>;
+  leave(input: { channels: readonly string[]; channelGroups: readonly string[] }, options: CallOptions): Promise<void>;
+  /** Told once when the watch ends, however it ends. */
+  ended?(watch: PresenceWatch<S>): void;
 }
+
+/** The longest a participant's leave may hold up `return()`. */
+const LEAVE_TIMEOUT_MS = 2000;
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 const TIMEOUT_ERRNOS = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT']);
@@ -73,6 +85,11 @@ export function watchReconnectReasonOf(error: unknown): WatchReconnectReason | u
     default:
       return undefined;
   }
+}
+
+/** Whether timetoken `a` is later than `b` (digit strings of up to 20 digits: longer is later, else compare as text). */
+function isLater(a: string, b: string): boolean {
+  return a.length !== b.length ? a.length > b.length : a > b;
 }
 
 function checkDelay(field: string, value: unknown, fallback: number): number {
@@ -108,12 +125,15 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
   #ahead: Promise<PresenceEvent<S>[]> | undefined;
   #chain: Promise<unknown> = Promise.resolve();
   #ended = false;
-  #failure: unknown;
   // The cursor events are read from, and whether a handshake must come first (at the start and after a failure).
   #cursor: { timetoken: string; region: number | undefined } | undefined;
   #handshakeNeeded = true;
   #connectedBefore = false;
   #failures = 0;
+  #leaving: Promise<void> | undefined;
+  // The last timetoken read per channel (see #unseen).
+  readonly #lastTimetoken = new Map<string, string>();
+  readonly #leaveOnEnd: boolean;
 
   constructor(context: WatchContext<S>, options: WatchOptions<S>) {
     if (typeof options !== 'object' || options === null) {
@@ -145,6 +165,10 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
     }
     this.#baseDelayMs = checkDelay('reconnect.baseDelayMs', options.reconnect?.baseDelayMs, 250);
     this.#maxDelayMs = checkDelay('reconnect.maxDelayMs', options.reconnect?.maxDelayMs, Math.max(30_000, this.#baseDelayMs));
+    if (options.leaveOnEnd !== undefined && typeof options.leaveOnEnd !== 'boolean') {
+      throw new PresenceValidationError('leaveOnEnd', 'type', `watch: leaveOnEnd must be true or false; got ${describeValue(options.leaveOnEnd)}.`, { operation: 'subscribe' });
+    }
+    this.#leaveOnEnd = participant === true && options.leaveOnEnd !== false;
     if (timetoken !== undefined && timetoken !== '0') this.#cursor = { timetoken, region: undefined };
     this.#callerSignal = signal;
     if (signal?.aborted) this.#stop();
@@ -162,10 +186,10 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
     return result;
   }
 
-  /** Ends the iteration at once: the held request is aborted and no timer is left. */
+  /** Ends the iteration at once: the held request is aborted and no timer is left (a participant's leave is awaited). */
   return(): Promise<IteratorResult<PresenceEvent<S>>> {
     this.#stop();
-    return Promise.resolve(DONE);
+    return this.#leaving ? this.#leaving.then(() => DONE) : Promise.resolve(DONE);
   }
 
   /** The caller's signal fired (this object is its listener). */
@@ -180,6 +204,13 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
     this.#head = 0;
     this.#callerSignal?.removeEventListener('abort', this);
     this.#controller.abort(new PresenceAbortError({ operation: 'subscribe', cause: this.#callerSignal?.reason }));
+    this.#context.ended?.(this);
+    if (this.#leaveOnEnd && this.#connectedBefore) {
+      const { channels = [], channelGroups = [] } = this.#options;
+      this.#leaving = this.#context.leave({ channels, channelGroups }, { timeoutMs: Math.min(LEAVE_TIMEOUT_MS, this.#context.config.timeoutMs) }).catch((error: unknown) => {
+        this.#context.logger.debug({ operation: 'leave', code: PresenceError.isInstance(error) ? error.code : 'unknown' }, 'a participant watch ended; its leave failed (the service will time it out)');
+      });
+    }
   }
 
   async #next(): Promise<IteratorResult<PresenceEvent<S>>> {
@@ -190,24 +221,22 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
         if (events.has('watchEvent')) events.emit('watchEvent', { type: event.type, lagMs: Date.now() - event.timestamp });
         return { done: false, value: event };
       }
-      if (this.#ended) {
-        const failure = this.#failure;
-        this.#failure = undefined;
-        if (failure !== undefined) throw failure;
-        return DONE;
-      }
+      if (this.#ended) return DONE;
       const batch = this.#ahead ?? this.#read();
       this.#ahead = undefined;
+      let events: PresenceEvent<S>[];
       try {
-        this.#queue = await batch;
-        this.#head = 0;
+        events = await batch;
       } catch (error) {
         if (this.#controller.signal.aborted) return DONE;
-        this.#ended = true;
+        // A refusal (or an empty retry budget) ends the watch; this next() reports why, later ones are done.
         this.#stop();
         throw error;
       }
+      // Ended while the response was on its way: its events are not handed out.
       if (this.#ended) return DONE;
+      this.#queue = events;
+      this.#head = 0;
       // Read the next response while the consumer works through this one.
       const ahead = this.#read();
       ahead.catch(() => {}); // seen when the consumer reaches it
@@ -229,12 +258,29 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
         if (result.skipped !== 0 && this.#context.logger.enabled) {
           this.#context.logger.warn({ operation: 'subscribe', reason: `${result.skipped} unreadable presence event(s)` }, 'presence watch skipped events it could not read');
         }
-        if (result.events.length !== 0) return result.events;
+        const fresh = this.#unseen(result.events);
+        if (fresh.length !== 0) return fresh;
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         await this.#backOff(error);
       }
     }
+  }
+
+  /**
+   * Leaves out events at or before the last one read on their channel. Resuming from the cursor is
+   * what keeps events from repeating; this only guards against a service that replays some anyway
+   * (PubNub gives each publish on a channel its own, increasing timetoken).
+   */
+  #unseen(events: PresenceEvent<S>[]): PresenceEvent<S>[] {
+    const fresh: PresenceEvent<S>[] = [];
+    for (const event of events) {
+      const last = this.#lastTimetoken.get(event.channel);
+      if (last !== undefined && !isLater(event.timetoken, last)) continue;
+      this.#lastTimetoken.set(event.channel, event.timetoken);
+      fresh.push(event);
+    }
+    return fresh;
   }
 
   async #handshake(options: CallOptions): Promise<void> {

@@ -145,15 +145,20 @@ function originFor(host: string, port: number): string {
   return host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`;
 }
 
-function checkOption(name: string, value: number | undefined, min: number, integer = false): void {
+/** setTimeout's limit: a longer delay fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function checkOption(name: string, value: number | undefined, min: number, integer = false, max = Number.MAX_SAFE_INTEGER): void {
   if (value === undefined) return;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
-    throw new RangeError(`createEmulator: ${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw new RangeError(
+      `createEmulator: ${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${String(value)}`,
+    );
   }
 }
 
 export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  checkOption('subscribeHoldMs', options.subscribeHoldMs, 1);
+  checkOption('subscribeHoldMs', options.subscribeHoldMs, 1, false, MAX_TIMER_MS);
   checkOption('announceMax', options.announceMax, 0, true);
   checkOption('intervalSec', options.intervalSec, 0.001);
   checkOption('intervalDeltaMaxBytes', options.intervalDeltaMaxBytes, 0, true);

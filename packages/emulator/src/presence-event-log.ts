@@ -192,8 +192,8 @@ export class PresenceEventLog {
         pn_timestamp: timestamp,
       };
       if (tooBig) {
+        // Only `d` is known to carry it (jsnock_subscribe_presence_interval_here_now_refresh.json); `u` stays without.
         data.here_now_refresh = true;
-        meta.pn_here_now_refresh = true;
       } else {
         Object.assign(data, lists);
         for (const [name, list] of Object.entries(lists)) meta[`pn_${name}`] = list;

@@ -1,7 +1,7 @@
 import { errorBodies } from './error-bodies.js';
 import { heartbeatStates, isPlainObject, parseJson, type Reply } from './handle-presence.js';
 import { splitList, type Route } from './parse-request.js';
-import { REGION, type PresenceEventLog, type StoredEvent } from './presence-event-log.js';
+import { REGION, type PresenceEventLog } from './presence-event-log.js';
 import type { PresenceState, PresenceStore } from './presence-store.js';
 import { parseTimetoken, type TimetokenClock } from './timetoken-clock.js';
 
@@ -119,12 +119,10 @@ export class SubscribeHub {
     const { subKey } = route;
     if (subKey === '') return responder.send({ status: 400, body: errorBodies.invalidSubscribeKey });
 
-    const rawTt = params.get('tt');
-    let after: bigint | undefined;
-    if (rawTt !== undefined && rawTt !== '' && rawTt !== '0') {
-      after = parseTimetoken(rawTt);
-      if (after === undefined) return responder.send({ status: 400, body: errorBodies.couldNotParse });
-    }
+    // `tt` absent, empty or zero is the handshake (notes §4); anything else must be a timetoken.
+    const rawTt = params.get('tt') ?? '';
+    const tt = rawTt === '' ? 0n : parseTimetoken(rawTt);
+    if (tt === undefined) return responder.send({ status: 400, body: errorBodies.couldNotParse });
 
     const channels = route.channels;
     const groups = splitList(params.get('channel-group'));
@@ -146,25 +144,26 @@ export class SubscribeHub {
       if (!parsed || !isPlainObject(parsed.value)) return responder.send({ status: 400, body: errorBodies.invalidJson });
       states = heartbeatStates(this.store, subKey, parsed.value, realChannels, realGroups);
     }
-    const heartbeatSec = Number(params.get('heartbeat'));
+    const rawHeartbeat = Number(params.get('heartbeat'));
+    const heartbeatSec = Number.isFinite(rawHeartbeat) && rawHeartbeat > 0 ? rawHeartbeat : undefined;
     const uuid = params.get('uuid') ?? '';
     const presentOn = uuid === '' ? [] : this.store.resolve(subKey, realChannels, realGroups);
 
-    if (after === undefined) {
+    if (tt === 0n) {
       // The handshake's cursor is taken before the join it causes, so the subscriber receives its own join.
       const timetoken = this.clock.next();
-      this.subscribeSideEffects(subKey, uuid, presentOn, Number.isFinite(heartbeatSec) && heartbeatSec > 0 ? heartbeatSec : undefined, states);
+      this.subscribeSideEffects(subKey, uuid, presentOn, heartbeatSec, states);
       this.stats.handshakes += 1;
       return responder.send({ status: 200, body: body(timetoken, []), headers: SUBSCRIBE_HEADERS });
     }
 
-    this.subscribeSideEffects(subKey, uuid, presentOn, Number.isFinite(heartbeatSec) && heartbeatSec > 0 ? heartbeatSec : undefined, states);
+    this.subscribeSideEffects(subKey, uuid, presentOn, heartbeatSec, states);
     // A cursor from the future (another server, a clock that went back) would hide every event: read it as "now".
     const latest = this.clock.latest;
     const poll: LongPoll = {
       subKey,
       uuid,
-      after: after > latest ? latest : after,
+      after: tt > latest ? latest : tt,
       channels,
       groups,
       presenceChannels,
@@ -239,7 +238,7 @@ export class SubscribeHub {
       const found = this.log.eventsAfter(poll.subKey, channel, poll.after);
       if (found.truncated) truncated = true;
       const b = `${JSON.stringify(subscription)}}`;
-      for (const event of found.events as StoredEvent[]) out.push({ tt: event.tt, text: event.head + b });
+      for (const event of found.events) out.push({ tt: event.tt, text: event.head + b });
     };
     const seen = new Set<string>();
     for (const channel of poll.presenceChannels) {

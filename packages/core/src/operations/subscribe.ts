@@ -24,7 +24,7 @@ export interface SubscribeInput<S = JsonValue> {
   region?: number;
   /** Also subscribe to the channels themselves, and so appear in their here-now. Default false: only the `-pnpres` twins. */
   participant?: boolean;
-  /** Participant only: seconds the service keeps this user present without another request (1–320). Default 300. */
+  /** Participant only: seconds the service keeps this user present without another request (1–320). Not sent when absent: the service's default, 300. */
   heartbeat?: number;
   /** Participant only: state per channel (or group) name, sent with the handshake. */
   state?: Readonly<Record<string, S>>;
@@ -163,7 +163,8 @@ export const subscribe: Operation<SubscribeInput<unknown>, SubscribeParams, Subs
       const field = input.heartbeat !== undefined ? 'heartbeat' : 'state';
       throw new PresenceValidationError(field, 'participant-only', `subscribe: ${field} applies to a participant; pass participant: true, or leave ${field} out to watch as an observer.`, { operation: 'subscribe' });
     }
-    const heartbeat = participant ? checkInteger('subscribe', 'heartbeat', input.heartbeat, 300, 1, MAX_HEARTBEAT_SECONDS) : undefined;
+    // Sent only when given, as the official SDK's event engine does (the service then keeps its default, 300 s).
+    const heartbeat = participant && input.heartbeat !== undefined ? checkInteger('subscribe', 'heartbeat', input.heartbeat, 300, 1, MAX_HEARTBEAT_SECONDS) : undefined;
     let stateText: string | undefined;
     if (input.state !== undefined && timetoken === undefined) {
       if (!isObject(input.state)) {
