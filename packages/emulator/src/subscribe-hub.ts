@@ -99,8 +99,12 @@ export class SubscribeHub {
   private readonly byGroup = new Map<string, Set<LongPoll>>();
   private readonly ready = new Set<LongPoll>();
   private flushScheduled: NodeJS.Immediate | undefined;
-  /** (subKey, uuid) -> real channels of its last subscribe, to turn a dropped channel into a leave. */
-  private readonly lastSubscribed = new Map<string, Set<string>>();
+  /**
+   * (subKey, uuid) -> the real channels of each of its subscribe loops, to turn a dropped channel into a leave.
+   * One uuid may run several loops (devices, or one client's several watches; notes §8), so a subscribe is
+   * matched to the loop it continues instead of to the uuid's last subscribe.
+   */
+  private readonly loops = new Map<string, Array<Set<string>>>();
   private stats: Omit<SubscribeStats, 'openLongPolls'> = SubscribeHub.zeroStats();
   private closing = false;
 
@@ -180,7 +184,7 @@ export class SubscribeHub {
   }
 
   /**
-   * A subscribe to real channels is a heartbeat on them (notes §3.5, §9.5); channels the same uuid's previous
+   * A subscribe to real channels is a heartbeat on them (notes §3.5, §9.5); channels the loop's previous
    * subscribe had and this one lacks are left, as the SDK drops them on unsubscribe. A subscribe to `-pnpres`
    * names only is an observer: it neither joins nor leaves anything.
    */
@@ -193,23 +197,38 @@ export class SubscribeHub {
   ): void {
     if (uuid === '' || channels.length === 0) return;
     const key = keyOf(subKey, uuid);
-    const previous = this.lastSubscribed.get(key);
     const current = new Set(channels);
-    if (previous) {
-      const dropped = [...previous].filter((channel) => !current.has(channel));
+    const loops = this.loops.get(key) ?? [];
+    this.loops.set(key, loops);
+    const sameSet = (loop: Set<string>): boolean => loop.size === current.size && [...loop].every((c) => current.has(c));
+    if (!loops.some(sameSet)) {
+      // A changed set continues the loop it shares the most channels with (an SDK unsubscribing from some of
+      // them); a set that shares none is a new loop. Dropped channels another loop still holds are not left.
+      let previous: Set<string> | undefined;
+      let shared = 0;
+      for (const loop of loops) {
+        const overlap = [...loop].filter((c) => current.has(c)).length;
+        if (overlap > shared) [previous, shared] = [loop, overlap];
+      }
+      if (previous) loops.splice(loops.indexOf(previous), 1);
+      loops.push(current);
+      const dropped = previous ? [...previous].filter((c) => !loops.some((loop) => loop.has(c))) : [];
       if (dropped.length > 0) this.store.leave(subKey, uuid, dropped);
     }
-    this.lastSubscribed.set(key, current);
     this.store.heartbeat(subKey, uuid, channels, heartbeatSec, states);
   }
 
   /** A leave or timeout ends the uuid's subscription to that channel as far as drop detection goes. */
   forget(subKey: string, uuid: string, channel: string): void {
     const key = keyOf(subKey, uuid);
-    const set = this.lastSubscribed.get(key);
-    if (!set) return;
-    set.delete(channel);
-    if (set.size === 0) this.lastSubscribed.delete(key);
+    const loops = this.loops.get(key);
+    if (!loops) return;
+    for (let i = loops.length - 1; i >= 0; i -= 1) {
+      const loop = loops[i] as Set<string>;
+      loop.delete(channel);
+      if (loop.size === 0) loops.splice(i, 1);
+    }
+    if (loops.length === 0) this.loops.delete(key);
   }
 
   private hold(poll: LongPoll): void {
@@ -319,7 +338,7 @@ export class SubscribeHub {
 
   reset(): void {
     this.releaseAll();
-    this.lastSubscribed.clear();
+    this.loops.clear();
     this.stats = SubscribeHub.zeroStats();
   }
 

@@ -208,6 +208,26 @@ describe('long-poll and presence events', () => {
     ]);
   });
 
+  it('two subscribe loops of one uuid on other channels do not make each other leave (notes §8: one uuid, several devices)', async () => {
+    const tt = await handshake(`${S}/lobby-pnpres,room-pnpres/0?uuid=watcher`);
+    // One client, two loops (two participant watches): each keeps polling its own channels.
+    await handshake(`${S}/lobby/0?uuid=svc`);
+    await handshake(`${S}/room,hall/0?uuid=svc`);
+    await handshake(`${S}/lobby/0?uuid=svc`);
+    await handshake(`${S}/room,hall/0?uuid=svc`);
+    // The second loop then drops hall: that one is a leave.
+    await handshake(`${S}/room/0?uuid=svc`);
+    await handshake(`${S}/lobby/0?uuid=svc`);
+    expect(emulator.stats().presence).toMatchObject({ occupancy: 2 });
+    const answer = await call(emulator, `${S}/lobby-pnpres,room-pnpres,hall-pnpres/0?tt=${tt}&uuid=watcher`);
+    expect(answer.json.m.map((e: any) => [e.c, e.d.action, e.d.uuid])).toEqual([
+      ['lobby-pnpres', 'join', 'svc'],
+      ['room-pnpres', 'join', 'svc'],
+      ['hall-pnpres', 'join', 'svc'],
+      ['hall-pnpres', 'leave', 'svc'],
+    ]);
+  });
+
   it('answers an idle poll empty with a fresh, later timetoken after subscribeHoldMs', async () => {
     const quick = await another({ subscribeHoldMs: 150 });
     const tt = await handshake(`${S}/room-pnpres/0?uuid=watcher`, quick);
