@@ -398,4 +398,29 @@ describe('here-now paging against the emulator', () => {
     expect(all.totalOccupancy).toBe(2500);
     expect(all.channels.map((c) => [c.name, c.occupancy, c.occupants.length])).toEqual([['stadium', 2500, 2500], ['empty', 0, 0]]);
   });
+
+  test('through a channel group: every member channel comes back complete, each occupant exactly once', async () => {
+    const emulator = await emulatorWith();
+    const { presence } = connect(emulator);
+    await get(emulator, `/v1/channel-registration/sub-key/${SUB}/channel-group/arena?add=north,south&uuid=admin`);
+    const north = Array.from({ length: 1200 }, (_, i) => `n-${i}`);
+    const south = Array.from({ length: 30 }, (_, i) => `s-${i}`);
+    for (const [channel, ids] of [['north', north], ['south', south]] as const) {
+      for (let i = 0; i < ids.length; i += 50) {
+        await Promise.all(ids.slice(i, i + 50).map((userId) => presence.heartbeat({ channels: [channel], userId, heartbeat: 300 })));
+      }
+    }
+    const pages = [];
+    for await (const page of presence.hereNowPages({ channelGroups: ['arena'], pageSize: 500 })) pages.push(page);
+    expect(pages.map((p) => [p.offset, p.hasMore, p.channels.map((c) => `${c.name}:${c.occupants.length}/${c.occupancy}`)])).toEqual([
+      [0, true, ['north:500/1200', 'south:30/30']],
+      [500, true, ['north:500/1200']],
+      [1000, false, ['north:200/1200']],
+    ]);
+    const all = await presence.hereNowAll({ channelGroups: ['arena'], pageSize: 500 });
+    expect(all.channels.map((c) => [c.name, [...new Set(c.occupants.map((o) => o.userId))].sort()])).toEqual([
+      ['north', [...north].sort()],
+      ['south', [...south].sort()],
+    ]);
+  });
 });
