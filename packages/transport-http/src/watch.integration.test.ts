@@ -151,6 +151,26 @@ describe('presence.watch() against the emulator', () => {
     expect((await presence.hereNow({ channels: ['lobby'] })).channels[0]!.occupancy).toBe(0);
   });
 
+  test('a participant with a heartbeat shorter than the long-poll hold stays present: it heartbeats every heartbeat/2 − 1 s (notes §4)', async () => {
+    // The long-poll is held for a minute; only heartbeats can keep a 4 s presence alive meanwhile.
+    const emulator = await emulatorWith({ subscribeHoldMs: 60_000 });
+    const { presence: observer } = connect(emulator, 'observer');
+    const { presence } = connect(emulator, 'svc');
+    const watching = await startWatch(observer, { channels: ['desk'] });
+    const taking = await startWatch(presence, { channels: ['desk'], participant: true, heartbeat: 4 });
+    await until(() => watching.seen.length === 1, 'the join');
+    for (let round = 0; round < 4; round += 1) {
+      const beats = emulator.stats().requests.byOperation.heartbeat;
+      await until(() => emulator.stats().requests.byOperation.heartbeat > beats, `heartbeat ${round + 1}`);
+      clock += 2000; // 8 s of the emulator's clock in all: twice the presence timeout
+      emulator.tick();
+    }
+    expect(watching.seen.map((e) => `${e.type} ${'userId' in e ? e.userId : ''}`)).toEqual(['join svc']);
+    expect((await observer.hereNow({ channels: ['desk'] })).channels[0]!.occupancy).toBe(1);
+    await taking.watch.return();
+    await watching.watch.return();
+  });
+
   test('a participant through a channel group joins its member channels and sees events with the group named', async () => {
     const emulator = await emulatorWith();
     const { presence } = connect(emulator, 'backend');
