@@ -329,7 +329,7 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
       this.#heartbeatInFlight = true;
       const { channels = [], channelGroups = [] } = this.#options;
       this.#context
-        .heartbeat({ channels, channelGroups, heartbeat: seconds }, { signal: this.#controller.signal, timeoutMs: Math.min(periodMs, this.#context.config.timeoutMs) })
+        .heartbeat({ channels, channelGroups, heartbeat: seconds }, { signal: this.#controller.signal, timeoutMs: this.#context.config.timeoutMs })
         .catch((error: unknown) => {
           if (!this.#ended) this.#context.logger.debug({ operation: 'heartbeat', code: PresenceError.isInstance(error) ? error.code : 'unknown' }, 'a participant watch heartbeat failed; the next one tries again');
         })
