@@ -32,6 +32,7 @@ import { json } from '@presence/serializer';
 import { httpTransport, retry } from '@presence/transport-http';
 import { Registry } from 'prom-client';
 import { createService } from '../src/server.js';
+import { staticLiveEvents } from '../test/support/static-live.js';
 
 const SETS = Number(process.env.SETS ?? 3);
 const ROUNDS = SETS * Math.ceil(Number(process.env.ROUNDS ?? 60) / SETS);
@@ -76,7 +77,7 @@ async function child(role: string): Promise<void> {
       serializer: json<JsonValue>({ maxBytes: 16 * 1024 }),
       plugins: [retry(), ...cache, ...metrics],
     });
-    const server = createService({ presence, registry });
+    const server = createService({ presence, registry, rooms: [], live: staticLiveEvents() });
     // The load generator leaves its sockets idle between scenarios; a server that closed them
     // meanwhile (5 s by default) would race the next request on a reused socket (ECONNRESET).
     server.keepAliveTimeout = 10 * 60_000;

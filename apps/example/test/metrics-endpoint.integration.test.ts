@@ -5,13 +5,14 @@ import { prometheusMetrics } from '@presence/metrics-prometheus';
 import { Registry, type OpenMetricsContentType } from 'prom-client';
 import { expect, test } from 'vitest';
 import { createService } from '../src/server.js';
+import { staticLiveEvents } from './support/static-live.js';
 
 test('/metrics answers in OpenMetrics, with its content type, when the registry is an OpenMetrics one', async () => {
   const registry = new Registry<OpenMetricsContentType>();
   registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
   const transport = createMemoryTransport({ respond: () => ({ body: { status: 200, message: 'OK', service: 'Presence', occupancy: 1, uuids: ['ada'] } }) });
   const presence = createPresence<JsonValue>({ subscribeKey: 'sub-c-om', userId: 'service', transport, plugins: [memoryCache(), prometheusMetrics({ registry })] });
-  const server = createService({ presence, registry });
+  const server = createService({ presence, registry, rooms: [], live: staticLiveEvents() });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
