@@ -26,7 +26,10 @@ redis?.on('error', () => {});
 
 const plugins: Plugin[] = [];
 if (mode === 'memory') plugins.push(memoryCache({ ttlMs }));
-else plugins.push(redisCache({ redis: redis!, ttlMs, jitter: 0, commandTimeoutMs: 200, ...(mode === 'no-lock' ? { lock: false } : {}) }));
+else {
+  const l1 = process.env.FLEET_L1_TTL_MS ? { l1: { ttlMs: Number(process.env.FLEET_L1_TTL_MS) } } : {};
+  plugins.push(redisCache({ redis: redis!, ttlMs, jitter: 0, commandTimeoutMs: 200, ...l1, ...(mode === 'no-lock' ? { lock: false } : {}) }));
+}
 
 const client = createPresence({
   subscribeKey: 'sub-c-fleet',

@@ -11,7 +11,7 @@ export interface FleetWorker {
   close(): Promise<void>;
 }
 
-export async function startWorker(env: { origin: string; redisUrl?: string; mode: WorkerMode; ttlMs: number; userId?: string }): Promise<FleetWorker> {
+export async function startWorker(env: { origin: string; redisUrl?: string; mode: WorkerMode; ttlMs: number; l1TtlMs?: number; userId?: string }): Promise<FleetWorker> {
   const child: ChildProcess = fork(WORKER, [], {
     cwd: PACKAGE_DIR,
     execArgv: ['--import', 'tsx', '--conditions=@presence/source'],
@@ -22,6 +22,7 @@ export async function startWorker(env: { origin: string; redisUrl?: string; mode
       FLEET_MODE: env.mode,
       FLEET_TTL_MS: String(env.ttlMs),
       ...(env.userId ? { FLEET_USER_ID: env.userId } : {}),
+      ...(env.l1TtlMs ? { FLEET_L1_TTL_MS: String(env.l1TtlMs) } : {}),
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
