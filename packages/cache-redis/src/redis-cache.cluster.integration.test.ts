@@ -49,7 +49,8 @@ describe('redisCache on a 3-node Redis Cluster', () => {
     open.push(a, b);
     const channels = Array.from({ length: 8 }, (_, i) => `room-${i}`); // several slots
     const first = Promise.all(channels.map((ch) => a.client.hereNow({ channels: [ch] })));
-    await sleep(50);
+    // b asks once a holds every lock (it has asked upstream for each), however slow the machine.
+    await eventually(() => slowA.requests.length === channels.length, 10_000, 2);
     await Promise.all([first, ...channels.map((ch) => b.client.hereNow({ channels: [ch] }))]);
     expect(slowA.requests.length + slowB.requests.length).toBe(channels.length);
     expect(b.cacheResults().filter((r) => r === 'coalesced')).toHaveLength(channels.length);
