@@ -56,8 +56,8 @@ describe('redisCache in one process', () => {
     p.client.events.on('callEnd', (e) => ends.push({ outcome: e.outcome, cache: e.cache }));
     await expect(p.client.hereNow({ channels: ['lobby'] })).rejects.toMatchObject({ code: 'timeout' });
     // The flight had the same 60 ms deadline, so nothing was cached: a caller with time to wait misses too, then hits.
-    await eventually(() => p.cacheResults().length === 1, 1000);
-    await p.client.hereNow({ channels: ['lobby'] }, { timeoutMs: 1000 });
+    await eventually(() => p.cacheResults().length === 1, 5000);
+    await p.client.hereNow({ channels: ['lobby'] }, { timeoutMs: 5000 });
     await p.client.hereNow({ channels: ['lobby'] });
     expect(ends).toEqual([
       { outcome: 'timeout', cache: 'miss' },
