@@ -44,8 +44,11 @@ describe('redisCache on a 3-node Redis Cluster', () => {
     // Two "processes": separate Cluster connections, plugins and L1s.
     const slowA = hereNowTransport({ delayMs: 150 });
     const slowB = hereNowTransport({ delayMs: 150 });
-    const a = cachedClient((await connection()) as unknown as Redis, slowA, { commandTimeoutMs: 1000 });
-    const b = cachedClient((await connection()) as unknown as Redis, slowB, { commandTimeoutMs: 1000 });
+    // Long TTLs, deadlines and lock waits: what is checked is where answers come from, and on a busy
+    // machine a 1 s L1 or a 1.5 s lock wait can run out between two steps.
+    const patient = { commandTimeoutMs: 5000, ttlMs: 60_000, l1: { ttlMs: 60_000 }, lock: { waitMs: 20_000 } };
+    const a = cachedClient((await connection()) as unknown as Redis, slowA, patient);
+    const b = cachedClient((await connection()) as unknown as Redis, slowB, patient);
     open.push(a, b);
     const channels = Array.from({ length: 8 }, (_, i) => `room-${i}`); // several slots
     const first = Promise.all(channels.map((ch) => a.client.hereNow({ channels: [ch] })));
@@ -56,7 +59,7 @@ describe('redisCache on a 3-node Redis Cluster', () => {
     expect(b.cacheResults().filter((r) => r === 'coalesced')).toHaveLength(channels.length);
     await a.cache.flush();
 
-    const c = cachedClient((await connection()) as unknown as Redis, hereNowTransport(), { commandTimeoutMs: 1000 });
+    const c = cachedClient((await connection()) as unknown as Redis, hereNowTransport(), patient);
     open.push(c);
     await c.client.hereNow({ channels: ['room-3'] });
     expect(c.cacheResults()).toEqual(['hit_l2']);
@@ -69,7 +72,7 @@ describe('redisCache on a 3-node Redis Cluster', () => {
     const key = a.cache.store.keysOf(cacheKeyOf(hereNow, hereNow.prepare({ channels: ['room-3'] }, config), config)!).value;
     const node = (await connection()) as Cluster;
     expect(await node.exists(key)).toBe(0);
-    await eventually(() => b.cache.l1!.get(cacheKeyOf(hereNow, hereNow.prepare({ channels: ['room-3'] }, config), config)!) === undefined, 1000);
+    await eventually(() => b.cache.l1!.get(cacheKeyOf(hereNow, hereNow.prepare({ channels: ['room-3'] }, config), config)!) === undefined, 10_000);
     // Other rooms are untouched.
     await b.client.hereNow({ channels: ['room-4'] });
     expect(b.cacheResults().at(-1)).toBe('hit_l1');
@@ -78,7 +81,8 @@ describe('redisCache on a 3-node Redis Cluster', () => {
   describe('CacheStore conformance: Redis store on a Cluster', () => {
     let run = 0;
     let redis: Cluster | undefined;
-    const cases = cacheStoreConformanceCases(async () => createRedisStore({ redis: (redis ??= await connection()), prefix: `cc${++run}:`, commandTimeoutMs: 2000 }));
+    // A short TTL of 1 s: the set and the read before it expires must fit in it on a busy machine.
+    const cases = cacheStoreConformanceCases(async () => createRedisStore({ redis: (redis ??= await connection()), prefix: `cc${++run}:`, commandTimeoutMs: 2000 }), { shortTtlMs: 1000 });
     for (const testCase of cases) it(testCase.name, testCase.run);
   });
 });

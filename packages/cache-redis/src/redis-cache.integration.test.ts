@@ -186,7 +186,9 @@ describe('redisCache in one process', () => {
   });
 
   it('discards 1,000 planted corrupt values: 0 crashes, 0 served', async () => {
-    const p = await peer(hereNowTransport());
+    // 1,000 calls at once, each with several Redis commands: a busy machine must not turn a
+    // command into a timeout (fail-open, and no discard), so the deadline is generous here.
+    const p = await peer(hereNowTransport(), { commandTimeoutMs: 20_000 }, { timeoutMs: 30_000 });
     const config = p.client.config;
     const garbage = (i: number): string => {
       const good = (body: unknown, header = `pc1 ${Date.now()} 60000`): string => `${header}\n${typeof body === 'string' ? body : JSON.stringify(body)}`;
@@ -220,11 +222,11 @@ describe('redisCache in one process', () => {
     expect(p.events.cacheCorrupt).toHaveLength(1000);
     await p.cache.flush();
     // Replaced by good values: a fresh process now reads them as hits.
-    const q = await peer(hereNowTransport());
+    const q = await peer(hereNowTransport(), { commandTimeoutMs: 20_000 });
     await Promise.all(Array.from({ length: 50 }, (_, i) => q.client.hereNow({ channels: [`ch-${i}`] })));
     expect(q.transport.requests).toHaveLength(0);
     expect(q.events.cacheCorrupt).toBeUndefined();
-  });
+  }, 60_000);
 
   it('cannot be stacked with another cache, and validates every option by name', () => {
     const transport = hereNowTransport();
