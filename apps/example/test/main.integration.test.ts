@@ -15,7 +15,7 @@ function start(env: Record<string, string>) {
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const waitFor = async (pattern: RegExp, timeoutMs = 15_000): Promise<RegExpExecArray> => {
+  const waitFor = async (pattern: RegExp, timeoutMs = 45_000): Promise<RegExpExecArray> => {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const match = pattern.exec(output);
@@ -37,11 +37,11 @@ describe('the service process', () => {
     expect(answer.occupants.length).toBe(answer.occupancy);
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
-  });
+  }, 90_000); // a child process compiled by tsx: seconds when quiet, far longer on a loaded machine
 
   test('a bad setting stops start-up with a message naming it', async () => {
     const run = start({ PORT: '0', REDIS_URL: 'not a url' });
     expect(await run.exited).toBe(1);
     expect(run.output()).toMatch(/bad configuration: REDIS_URL: /);
-  });
+  }, 90_000);
 });

@@ -38,7 +38,7 @@ describe('redisCache on a 3-node Redis Cluster', () => {
       slots.add(slot);
     }
     expect(slots.size).toBeGreaterThan(10);
-  });
+  }, 60_000);
 
   it('serves hits, coalesces through the lock and invalidates across processes', async () => {
     // Two "processes": separate Cluster connections, plugins and L1s.

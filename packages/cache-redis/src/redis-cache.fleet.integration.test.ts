@@ -53,7 +53,7 @@ describe('redisCache across a fleet of child processes', () => {
     expect(coalesced).toBeGreaterThan(0);
     await Promise.all(started.map((w) => w.close()));
     workers.length = 0;
-  }, 60_000);
+  }, 120_000);
 
   it('after setPresenceState in process A, process B sees the new state at once (over the bus, not by expiry)', async () => {
     emulator.reset();
@@ -87,5 +87,5 @@ describe('redisCache across a fleet of child processes', () => {
     expect(mood).toBe('happy');
     // Typically a few ms; bounded far below the TTLs, with room for a busy machine.
     expect(elapsed).toBeLessThan(10_000);
-  }, 60_000);
+  }, 120_000);
 });
