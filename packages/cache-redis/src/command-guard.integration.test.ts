@@ -46,21 +46,23 @@ describe('command deadlines measure Redis, not this process', () => {
     const { guard, failures } = guardOf(50);
     server.pause();
     try {
-      // Quiet loop: the deadline plus at most one grace (given only when the timer ran late).
+      // The deadline plus at most one grace (given only when the timer ran late), plus however long
+      // this process was held up, measured: on a loaded machine that is most of it.
       const lag = startLagProbe();
       const started = performance.now();
       await expect(guard.run((r) => r.get('guard:k'))).rejects.toMatchObject({ constructor: RedisUnavailableError, reason: 'timeout' });
       const elapsed = performance.now() - started;
-      lag.stop();
       expect(elapsed).toBeGreaterThanOrEqual(49);
-      expect(elapsed).toBeLessThan(2 * 50 + 100 + lag.maxLagMs);
+      expect(elapsed).toBeLessThan(2 * 50 + 100 + lag.totalLagMs);
 
-      // Busy loop: the held-up time counts once as grace, capped at one more deadline; it still ends.
+      // A loop held for four deadlines: the hold counts once as grace (capped at one more deadline),
+      // and the command still ends, within the hold + the grace + margin.
       const busyStarted = performance.now();
       const pending = guard.run((r) => r.get('guard:k'));
       holdLoop(200);
       await expect(pending).rejects.toMatchObject({ reason: 'timeout' });
-      expect(performance.now() - busyStarted).toBeLessThan(200 + 50 + 100 + lag.maxLagMs);
+      expect(performance.now() - busyStarted).toBeLessThan(50 + 50 + 100 + lag.totalLagMs);
+      lag.stop();
       expect(failures).toEqual(['timeout', 'timeout']);
     } finally {
       server.resume();

@@ -14,7 +14,7 @@ beforeEach(() => {
   lag = startLagProbe();
 });
 afterEach(() => lag.stop());
-const bound = (baseline: number[]): number => Math.max(...baseline) + 2 * COMMAND_TIMEOUT_MS + SLACK_MS + lag.maxLagMs;
+const bound = (baseline: number[]): number => Math.max(...baseline) + 2 * COMMAND_TIMEOUT_MS + SLACK_MS + lag.totalLagMs;
 
 let server: RedisServer;
 let redis: Redis;

@@ -170,6 +170,28 @@ describe('redisCache in one process', () => {
     expect(countBy(p.cacheResults())).toEqual({ miss: 1, stale: 1, coalesced: 4, hit_l2: 1 });
   });
 
+  it('decodes an L2 value once per process: read again, the same frozen answer; rewritten, a new one', async () => {
+    let occupants = ['alice'];
+    const writer = await peer(hereNowTransport({ uuids: () => occupants }));
+    const reader = await peer(hereNowTransport(), { l1: false });
+    await writer.client.hereNow({ channels: ['lobby'] });
+    await writer.cache.flush();
+    const first = await reader.client.hereNow({ channels: ['lobby'] });
+    const again = await reader.client.hereNow({ channels: ['lobby'] });
+    expect(reader.cacheResults()).toEqual(['hit_l2', 'hit_l2']);
+    expect(again).toBe(first);
+    expect(Object.isFrozen(again.channels[0]!.occupants)).toBe(true);
+    // A new value under the same key (here: after an invalidation and a refill) is decoded anew.
+    occupants = ['alice', 'carol'];
+    await writer.client.setPresenceState({ channels: ['lobby'], state: { mood: 'new' } });
+    await writer.client.hereNow({ channels: ['lobby'] });
+    await writer.cache.flush();
+    const rewritten = await reader.client.hereNow({ channels: ['lobby'] });
+    expect(reader.cacheResults()).toEqual(['hit_l2', 'hit_l2', 'hit_l2']);
+    expect(rewritten.totalOccupancy).toBe(2);
+    expect(reader.transport.requests).toHaveLength(0);
+  });
+
   it('keeps two auth keys apart: 0 shared entries', async () => {
     const a = await peer(hereNowTransport(), {}, { authKey: 'auth-key-one' });
     const b = await peer(hereNowTransport(), {}, { authKey: 'auth-key-two' });

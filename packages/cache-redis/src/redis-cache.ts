@@ -261,8 +261,33 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
     });
   }
 
+  // The last L2 value decoded per key: the same value read again (no L1, or L1 expired within the
+  // entry's life, as L1 TTLs are shorter) is not parsed, checked and frozen again — that was most
+  // of an L2 hit's own cost. Reused only for the very same text and client config; bounded in
+  // entries and characters, and dropped wholesale when full.
+  const decodedByKey = new Map<string, { raw: string; config: ResolvedConfig; decoded: Decoded }>();
+  let decodedChars = 0;
+  const MAX_DECODED_ENTRIES = 1000;
+  const MAX_DECODED_CHARS = 8_000_000;
+
   /** Reads an L2 value back; undefined when it is not a well-formed envelope of a valid answer. */
-  function decode(raw: string, call: Call, config: ResolvedConfig): Decoded | undefined {
+  function decode(key: string, raw: string, call: Call, config: ResolvedConfig): Decoded | undefined {
+    const last = decodedByKey.get(key);
+    if (last !== undefined && last.raw === raw && last.config === config) return last.decoded;
+    const decoded = decodeFresh(raw, call, config);
+    if (decoded && raw.length <= MAX_DECODED_CHARS) {
+      if (last !== undefined) decodedChars -= last.raw.length;
+      if (decodedByKey.size >= MAX_DECODED_ENTRIES || decodedChars + raw.length > MAX_DECODED_CHARS) {
+        decodedByKey.clear();
+        decodedChars = 0;
+      }
+      decodedByKey.set(key, { raw, config, decoded });
+      decodedChars += raw.length;
+    }
+    return decoded;
+  }
+
+  function decodeFresh(raw: string, call: Call, config: ResolvedConfig): Decoded | undefined {
     if (!raw.startsWith(ENVELOPE_MAGIC)) return undefined;
     const newline = raw.indexOf('\n');
     const header = newline > 0 ? HEADER.exec(raw.slice(0, newline)) : null;
@@ -370,7 +395,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
         return undefined;
       }
       if (raw === undefined) return undefined;
-      const decoded = decode(raw, call, config);
+      const decoded = decode(key, raw, call, config);
       if (!decoded) await discard(key);
       return decoded;
     };
@@ -410,7 +435,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
           break;
         }
         if ('value' in reply) {
-          const value = decode(reply.value, call, config);
+          const value = decode(key, reply.value, call, config);
           if (value) {
             setL1(key, value.output, value.ttl - (now() - value.at), tags, seen);
             return { output: value.output, result: 'coalesced' };

@@ -182,7 +182,9 @@ export function storeWithGuard(redis: RedisClient, guard: CommandGuard, prefix: 
     prefix,
     keysOf,
     async get(key) {
-      const value = await run((r) => r.get(keysOf(key).value));
+      // Only the value's name: the hot path of an L2 hit builds no other key.
+      const valueKey = `${prefix}{${hashOf(key)}}:v`;
+      const value = await run((r) => r.get(valueKey));
       return value ?? undefined;
     },
     async set(key, value, options: CacheSetOptions) {

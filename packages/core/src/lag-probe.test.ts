@@ -23,9 +23,14 @@ describe('startLagProbe', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     const seen = probe.maxLagMs;
     expect(seen).toBeGreaterThanOrEqual(30);
+    blockFor(40);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(probe.totalLagMs).toBeGreaterThanOrEqual(60); // both hold-ups, added up
     probe.stop();
     const stoppedAt = probe.maxLagMs;
+    const totalAt = probe.totalLagMs;
     blockFor(80);
     expect(probe.maxLagMs).toBe(stoppedAt);
+    expect(probe.totalLagMs).toBe(totalAt);
   });
 });
