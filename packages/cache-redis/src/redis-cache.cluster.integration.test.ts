@@ -1,8 +1,8 @@
 import { cacheKeyOf, hereNow } from '@presence/core';
-import { cacheStoreConformanceCases } from '@presence/core/testing';
+import { cacheStoreConformanceCases, createMemoryTransport } from '@presence/core/testing';
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cachedClient, eventually, hereNowTransport, sleep, type CachedClient } from '../test/helpers.js';
+import { cachedClient, eventually, hereNowTransport, singleChannelBody, type CachedClient } from '../test/helpers.js';
 import { startRedisCluster, type RedisCluster } from './testing.js';
 import { createRedisStore } from './redis-store.js';
 
@@ -42,19 +42,34 @@ describe('redisCache on a 3-node Redis Cluster', () => {
 
   it('serves hits, coalesces through the lock and invalidates across processes', async () => {
     // Two "processes": separate Cluster connections, plugins and L1s.
-    const slowA = hereNowTransport({ delayMs: 150 });
+    // a's answers wait for the test: a holds every lock until b is waiting on each of them.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const slowA = createMemoryTransport({ respond: async () => (await held, { body: singleChannelBody(['alice', 'bob']) }) });
     const slowB = hereNowTransport({ delayMs: 150 });
     // Long TTLs, deadlines and lock waits: what is checked is where answers come from, and on a busy
     // machine a 1 s L1 or a 1.5 s lock wait can run out between two steps.
     const patient = { commandTimeoutMs: 5000, ttlMs: 60_000, l1: { ttlMs: 60_000 }, lock: { waitMs: 20_000 } };
     const a = cachedClient((await connection()) as unknown as Redis, slowA, patient);
-    const b = cachedClient((await connection()) as unknown as Redis, slowB, patient);
+    // b's connection, watched (not changed): each of its lock attempts is counted.
+    const bConnection = (await connection()) as Cluster;
+    let bLockAttempts = 0;
+    const evalOnB = bConnection.eval.bind(bConnection) as (...args: unknown[]) => Promise<unknown>;
+    (bConnection as unknown as { eval: (...args: unknown[]) => Promise<unknown> }).eval = (...args) => {
+      if (String(args[0]).includes("'NX'")) bLockAttempts++;
+      return evalOnB(...args);
+    };
+    const b = cachedClient(bConnection as unknown as Redis, slowB, patient);
     open.push(a, b);
     const channels = Array.from({ length: 8 }, (_, i) => `room-${i}`); // several slots
     const first = Promise.all(channels.map((ch) => a.client.hereNow({ channels: [ch] })));
-    // b asks once a holds every lock (it has asked upstream for each), however slow the machine.
+    // b asks once a holds every lock (it has asked upstream for each), however slow the machine;
+    // a answers once each of b's calls has met a held lock.
     await eventually(() => slowA.requests.length === channels.length, 10_000, 2);
-    await Promise.all([first, ...channels.map((ch) => b.client.hereNow({ channels: [ch] }))]);
+    const second = Promise.all(channels.map((ch) => b.client.hereNow({ channels: [ch] })));
+    await eventually(() => bLockAttempts >= channels.length, 10_000, 2);
+    release();
+    await Promise.all([first, second]);
     expect(slowA.requests.length + slowB.requests.length).toBe(channels.length);
     expect(b.cacheResults().filter((r) => r === 'coalesced')).toHaveLength(channels.length);
     await a.cache.flush();
