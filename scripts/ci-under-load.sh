@@ -27,8 +27,11 @@ mkdir -p "$logs"
 
 burner_pids=()
 workdir=""
+ci_pid=""
 cleanup() {
   for pid in "${burner_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # The CI run in progress, if any, runs in its own process group: stop all of it (servers included).
+  if [[ -n "$ci_pid" ]]; then kill -- "-$ci_pid" 2>/dev/null || true; wait "$ci_pid" 2>/dev/null || true; fi
   if [[ -n "$workdir" ]]; then rm -rf "$workdir"; fi
 }
 trap cleanup EXIT
@@ -52,10 +55,14 @@ for ((run = 1; run <= runs; run++)); do
   log="$logs/run-$run.log"
   started=$SECONDS
   load_before="$(load)"
-  if (cd "$workdir/repo" && .ci/run) >"$log" 2>&1; then
+  (cd "$workdir/repo" && exec setsid .ci/run) >"$log" 2>&1 &
+  ci_pid=$!
+  if wait "$ci_pid"; then
+    ci_pid=""
     outcome=pass
     passed=$((passed + 1))
   else
+    ci_pid=""
     outcome=FAIL
     failed=$((failed + 1))
   fi
