@@ -319,7 +319,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
     const ttl = jittered();
     const envelope = `${ENVELOPE_MAGIC}${now()} ${ttl}\n${body}`;
     try {
-      const written = performance.now() - fill.at < FILL_HORIZON_MS && (await store.setFenced(key, envelope, { ttlMs: ttl + swrMs, tags: tags() }, fill.ticket!));
+      const written = performance.now() - fill.at < FILL_HORIZON_MS && (await store.setFenced(key, envelope, { ttlMs: ttl + swrMs, tags: tags() }, fill.ticket));
       if (!written && l1 && l1.get(key) === output) await l1.delete(key);
     } finally {
       if (token !== undefined) await release(key, token);
@@ -465,6 +465,22 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
     return { output, result: 'miss' };
   }
 
+  /**
+   * `{ fresh: true }`: upstream answers (a roster's seed must not be served from a cache), with no
+   * lookup, lock or shared flight; the answer is still kept in both levels for the next caller.
+   */
+  async function fresh(next: Handler, call: Call, key: string, config: ResolvedConfig): Promise<{ output: unknown }> {
+    const tags = (): readonly string[] => cacheTagsOf(call.operation, call.params, config);
+    // Fenced like any fill: an invalidation while it asks upstream keeps its answer out of both levels.
+    const seen = invalidations;
+    const started = await beginFill(key, tags);
+    const result = await next(call);
+    const output = deepFreeze(result.output);
+    setL1(key, output, ttlMs, tags, seen);
+    if (started && result.response) background(writeL2(key, result.response.body, tags, undefined, started, output));
+    return { ...result, output };
+  }
+
   async function invalidate(tags: readonly string[]): Promise<void> {
     const hashes = tags.map(hashOf);
     noteInvalidated(hashes);
@@ -510,6 +526,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
             }
             const key = cacheKeyOf(operation, call.params, config);
             if (key === undefined) return next(call);
+            if (call.fresh) return fresh(next, call, key, config);
             if (l1) {
               const cached = l1.get(key);
               if (cached !== undefined) {

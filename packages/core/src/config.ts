@@ -30,6 +30,8 @@ export interface PresenceOptions<S = JsonValue> {
   plugins?: readonly Plugin[];
   /** Deadline for each call, covering every attempt and backoff. Default 10 000 ms. */
   timeoutMs?: number;
+  /** Deadline of each subscribe long-poll (`watch()`). Default 310 000 ms, as the official SDKs use (notes §6). */
+  subscribeTimeoutMs?: number;
   /** A pino-compatible logger; it only ever receives allow-listed, secret-free fields. */
   logger?: Logger;
   /** A state in a response that the serializer refuses: throw (default), or omit it and emit `stateDropped`. */

@@ -1,42 +1,14 @@
 /** The emulator over real loopback HTTP: wire forms, bad requests, admin API, faults, cache, timeouts. */
-import { Agent, request, type IncomingHttpHeaders } from 'node:http';
+import { Agent } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { call as callPort, type Answer } from '../test/loopback.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from './create-emulator.js';
-
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  text: string;
-  json: unknown;
-  reusedSocket: boolean;
-}
 
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
 function call(emulator: Emulator, path: string, init: { method?: string; body?: string; timeoutMs?: number } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port: emulator.port, path, method: init.method ?? 'GET', agent, timeout: init.timeoutMs ?? 5000 },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = text === '' ? undefined : JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json, reusedSocket: req.reusedSocket });
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('client timeout')));
-    req.on('error', reject);
-    req.end(init.body);
-  });
+  return callPort(emulator.port, path, { timeoutMs: 5000, ...init, agent });
 }
 
 /** Send raw bytes (for requests no HTTP client would produce) and collect the reply until close. */
@@ -196,7 +168,7 @@ describe('bad requests never take it down', () => {
     const notFound = await call(emulator, '/v2/presence/demo/demo/channel/channelSwift/heartbeat');
     expect([notFound.status, notFound.text]).toEqual([404, `{"message": "Not found: '/v2/presence/demo/demo/channel/channelSwift/heartbeat'","error": 1,"service": "Presence"}`]);
     expect(notFound.headers['content-type']).toContain('javascript');
-    expect((await call(emulator, '/v2/subscribe/demo/c/0')).status).toBe(404);
+    expect((await call(emulator, '/publish/demo/demo/0/c/0/%22hi%22')).status).toBe(404);
     expect((await call(emulator, `${P}/channel/c`, { method: 'POST', body: 'x' })).status).toBe(404);
     const badEncoding = await call(emulator, `${P}/channel/%E0%A4%A?uuid=%zz`);
     expect([badEncoding.status, badEncoding.json]).toEqual([400, { message: 'Could Not Parse Request', error: true, service: 'Access Manager', status: 400 }]);
