@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import {
   createPresence,
   deriveCall,
@@ -65,15 +65,24 @@ describe('deadline and abort', () => {
       context.signal.addEventListener('abort', () => (sawAbort = context.signal.reason));
       return original(request, context);
     };
-    const presence = createPresence({ ...base(), transport, timeoutMs: 50 });
-    const started = performance.now();
-    const error = await presence.whereNow({}).catch((e: unknown) => e);
-    const elapsed = performance.now() - started;
-    expect(error).toBeInstanceOf(PresenceTimeoutError);
-    expect(error).toMatchObject({ code: 'timeout', timeoutMs: 50, operation: 'whereNow', retryable: true });
-    expect(sawAbort).toBe(error);
-    expect(elapsed).toBeGreaterThanOrEqual(45);
-    expect(elapsed).toBeLessThan(50 + 200); // slack for a noisy machine: the point is it does not hang
+    // A fake clock: the deadline is checked at 49 ms and 50 ms of the call's own time, whatever the machine's load.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const presence = createPresence({ ...base(), transport, timeoutMs: 50 });
+      let settled = false;
+      const outcome = presence.whereNow({}).catch((e: unknown) => e).finally(() => (settled = true));
+      await vi.advanceTimersByTimeAsync(49);
+      expect(settled).toBe(false);
+      expect(sawAbort).toBeUndefined();
+      await vi.advanceTimersByTimeAsync(1);
+      expect(settled).toBe(true);
+      const error = await outcome;
+      expect(error).toBeInstanceOf(PresenceTimeoutError);
+      expect(error).toMatchObject({ code: 'timeout', timeoutMs: 50, operation: 'whereNow', retryable: true });
+      expect(sawAbort).toBe(error);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   test('the per-call timeout overrides the client default', async () => {
