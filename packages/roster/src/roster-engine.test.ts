@@ -38,7 +38,11 @@ async function eventually(check: () => boolean, timeoutMs = 5000): Promise<void>
   }
 }
 
-const view = (engine: RosterEngine<State>, channel: string) => engine.state.get(channel);
+// By name, as the fake world shows it: occupant order is checked against the emulator (answer-equality).
+const view = (engine: RosterEngine<State>, channel: string) => {
+  const held = engine.state.get(channel);
+  return held && { occupancy: held.occupancy, occupants: [...held.occupants].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0)) };
+};
 
 describe('the roster recipe', () => {
   it('seeds every watched channel, then follows events exactly', async () => {

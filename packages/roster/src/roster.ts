@@ -35,7 +35,7 @@ export interface RosterOptions {
 export interface RosterHandle<S = JsonValue> {
   /** Resolves when every watched channel and group has been seeded; rejects with RosterClosedError if closed first. */
   readonly ready: Promise<void>;
-  /** A channel's occupants (sorted by user id) and occupancy as the roster holds them; undefined if not watched or not seeded yet. */
+  /** A channel's occupants (in the service's order: join order) and occupancy as the roster holds them; undefined if not watched or not seeded yet. */
   get(channel: string): RosterChannel<S> | undefined;
   /** Every channel at the current version: with `changes()` (started in the same tick) a reader misses nothing. */
   snapshot(): RosterSnapshot<S>;
