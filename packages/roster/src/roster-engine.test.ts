@@ -239,4 +239,25 @@ describe('the roster recipe', () => {
     await expect(engine.ready).rejects.toThrow(/closed before it was seeded/);
     expect(world.watching).toBe(0);
   });
+
+  it('a second close() waits for the first to finish: whoever awaits close() finds nothing left open', async () => {
+    const world = new FakeWorld();
+    let watchEnded = false;
+    // A watch whose connection takes a moment to tear down, as a real socket does.
+    const slowToEnd = Object.assign(Object.create(world) as FakeWorld, {
+      async *watch(options: Parameters<FakeWorld['watch']>[0]) {
+        try {
+          yield* world.watch(options);
+        } finally {
+          await settle(30);
+          watchEnded = true;
+        }
+      },
+    });
+    const { engine } = start(world, { source: slowToEnd });
+    await eventually(() => world.watching === 1);
+    void engine.close();
+    await engine.close();
+    expect(watchEnded).toBe(true);
+  });
 });

@@ -114,6 +114,7 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
   let onConnected: (() => void) | undefined;
   let seeding: Promise<void> | undefined;
   let closed = false;
+  let closing: Promise<void> | undefined;
 
   let resolveReady!: () => void;
   let rejectReady!: (error: Error) => void;
@@ -422,13 +423,16 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
     get connected() {
       return connected;
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      rejectReady(new RosterClosedError());
-      if (groupTimer) clearInterval(groupTimer);
-      controller.abort();
-      await Promise.allSettled([watching, seeding]);
+    close() {
+      // Every caller waits for the same end: a second close() must not return while the watch still runs.
+      closing ??= (async () => {
+        closed = true;
+        rejectReady(new RosterClosedError());
+        if (groupTimer) clearInterval(groupTimer);
+        controller.abort();
+        await Promise.allSettled([watching, seeding]);
+      })();
+      return closing;
     },
   };
 }

@@ -127,6 +127,7 @@ export function roster<S = JsonValue>(options: RosterOptions = {}): RosterPlugin
   let engine: RosterEngine<S> | undefined;
   let events: PresenceEvents | undefined;
   let closed = false;
+  let closing: Promise<void> | undefined;
   let readyWaiters: { resolve: () => void; reject: (error: unknown) => void } | undefined;
   const ready = new Promise<void>((resolve, reject) => (readyWaiters = { resolve, reject }));
   ready.catch(() => {});
@@ -184,12 +185,15 @@ export function roster<S = JsonValue>(options: RosterOptions = {}): RosterPlugin
       return engine?.state.version ?? 0;
     },
     stalenessMs,
-    async close() {
-      if (closed) return;
-      closed = true;
-      feed.close();
-      if (engine) await engine.close();
-      else readyWaiters!.reject(new RosterClosedError());
+    close() {
+      // Every caller (the client's close, the user's) waits for the same, complete end.
+      closing ??= (async () => {
+        closed = true;
+        feed.close();
+        if (engine) await engine.close();
+        else readyWaiters!.reject(new RosterClosedError());
+      })();
+      return closing;
     },
   };
   return plugin;
