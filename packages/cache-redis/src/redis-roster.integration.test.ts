@@ -67,6 +67,48 @@ async function allAgree(): Promise<boolean> {
   return true;
 }
 
+describe('redisRoster close()', () => {
+  async function withOwnSubscriber() {
+    const redis = await connect(server.port);
+    const subscriber = await connect(server.port);
+    const live = redisRoster({ redis, subscriber, channels: ['lobby'], leaseMs: LEASE_MS, upstreamCacheMs: 0, commandTimeoutMs: 100 });
+    const client = createPresence({ subscribeKey: 'sub-c-fleet', userId: 'closer', transport: httpTransport({ origin: emulator.origin }), plugins: [live] });
+    return { redis, subscriber, live, client };
+  }
+
+  it('a second close() waits for the first to finish: the diff channel is let go when either resolves', async () => {
+    const { redis, subscriber, live, client } = await withOwnSubscriber();
+    try {
+      await live.ready;
+      expect(subscriber.listenerCount('message')).toBe(1);
+      void live.close();
+      await live.close();
+      expect(subscriber.listenerCount('message')).toBe(0);
+      // A closed roster never subscribes a given connection again when it reconnects.
+      expect(subscriber.listenerCount('ready')).toBe(0);
+    } finally {
+      await client.close();
+      redis.disconnect();
+      subscriber.disconnect();
+    }
+  });
+
+  it('with Redis paused, close() still settles: the unsubscribe of a given subscriber has a deadline too', async () => {
+    const { redis, subscriber, live, client } = await withOwnSubscriber();
+    try {
+      await live.ready;
+      server.pause();
+      const closed = await Promise.race([live.close().then(() => 'closed'), sleep(5000).then(() => 'hung')]);
+      expect(closed).toBe('closed');
+    } finally {
+      server.resume();
+      await client.close();
+      redis.disconnect();
+      subscriber.disconnect();
+    }
+  });
+});
+
 describe('redisRoster: one roster for a fleet', () => {
   it('one leader watches; every replica answers from memory, exactly, with no request', async () => {
     await join('u1', 'lobby', { mood: 'ok' });
