@@ -20,7 +20,7 @@ import {
 } from '@presence/roster';
 import type { Redis } from 'ioredis';
 import { createCommandGuard, type RedisClient } from './command-guard.js';
-import { checkObject, checkPositive, checkPrefix, checkRedisClient } from './options.js';
+import { checkObject, checkPositive, checkPrefix, checkRedisClient, MAX_TIMER_MS } from './options.js';
 import { hashOf } from './redis-store.js';
 
 export interface RedisRosterOptions extends Omit<RosterOptions, 'now'> {
@@ -103,7 +103,7 @@ export function redisRoster<S = JsonValue>(options: RedisRosterOptions): RedisRo
   const opts = checkObject('redisRoster', options);
   checkRedisClient('redisRoster.redis', opts.redis);
   const redis = opts.redis as RedisClient;
-  const leaseMs = checkPositive('redisRoster.leaseMs', opts.leaseMs, 5000);
+  const leaseMs = checkPositive('redisRoster.leaseMs', opts.leaseMs, 5000, MAX_TIMER_MS);
   const { redis: _redis, leaseMs: _lease, prefix: _prefix, commandTimeoutMs: _timeout, subscriber: _subscriber, ...rosterOptions } = opts as unknown as RedisRosterOptions;
   void _redis, _lease, _prefix, _timeout, _subscriber;
   const resolved = resolveRosterOptions('redisRoster', { ...rosterOptions, maxStalenessMs: rosterOptions.maxStalenessMs ?? leaseMs });

@@ -3,7 +3,7 @@ import { addAnswerMiddleware, type AnswerSource } from './answer-middleware.js';
 import { ChangeFeed } from './change-feed.js';
 import { createRosterEngine, RosterClosedError, type RosterEngine, type RosterSource } from './roster-engine.js';
 import type { RosterChannel, RosterDiff, RosterSnapshot } from './roster-state.js';
-import { checkNameList, checkOptionsObject, checkPositiveInteger, checkPositiveMs, checkWatchTargets, checkNonNegativeMs } from './options.js';
+import { checkNameList, checkOptionsObject, checkPositiveInteger, checkPositiveMs, checkTimerMs, checkWatchTargets, checkNonNegativeMs } from './options.js';
 
 export interface RosterOptions {
   /** Channels to watch and answer for. */
@@ -74,7 +74,7 @@ export function resolveRosterOptions(name: string, options: RosterOptions): Reso
     maxStalenessMs: checkPositiveMs(`${name}.maxStalenessMs`, opts.maxStalenessMs, Number.POSITIVE_INFINITY),
     upstreamCacheMs: checkNonNegativeMs(`${name}.upstreamCacheMs`, opts.upstreamCacheMs, 3000),
     pageSize: checkPositiveInteger(`${name}.pageSize`, opts.pageSize, 1000, 1000),
-    groupRefreshMs: checkPositiveMs(`${name}.groupRefreshMs`, opts.groupRefreshMs, 30_000),
+    groupRefreshMs: checkTimerMs(`${name}.groupRefreshMs`, opts.groupRefreshMs, 30_000),
     writeFenceMs: checkNonNegativeMs(`${name}.writeFenceMs`, opts.writeFenceMs, 1000),
     now: (opts.now as (() => number) | undefined) ?? (() => performance.now()),
   };
