@@ -90,6 +90,22 @@ describe('the roster recipe', () => {
     }
   });
 
+  it('a hereNowRefresh costs one read: it waits until the service cannot answer from before the refresh', async () => {
+    const world = new FakeWorld(300);
+    const { engine, seeds } = start(world, { upstreamCacheMs: 300 });
+    await engine.ready;
+    const before = world.reads;
+    world.silently('a', (room) => {
+      for (let i = 0; i < 5; i++) room.set(`bulk${i}`, undefined);
+    });
+    world.interval('a', { hereNowRefresh: true });
+    await eventually(() => engine.knows('a') && engine.state.get('a')!.occupancy === 5);
+    expect(view(engine, 'a')).toEqual(world.view('a'));
+    // Read at once, the answer would be doubted (it may predate the refresh) and read again: two reads, one wasted.
+    expect(world.reads - before).toBe(1);
+    expect(seeds.at(-1)).toMatchObject({ reason: 'refresh', outcome: 'success' });
+  });
+
   it('replays events buffered during the read on top of the snapshot', async () => {
     const world = new FakeWorld();
     world.join('a', 'u1');
