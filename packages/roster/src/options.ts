@@ -36,6 +36,18 @@ export function checkPositiveMs(field: string, value: unknown, fallback: number)
   return value;
 }
 
+/** The longest delay a Node timer can wait: beyond it (Infinity too), setInterval fires every millisecond. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A period that drives a timer: positive, finite, at most MAX_TIMER_MS. */
+export function checkTimerMs(field: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMER_MS) {
+    throw new PresenceConfigurationError(field, `${field} must be a positive number of milliseconds up to ${MAX_TIMER_MS} (about 24.8 days); got ${show(value)}.`);
+  }
+  return value;
+}
+
 export function checkNonNegativeMs(field: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new PresenceConfigurationError(field, `${field} must be zero or a positive number of milliseconds; got ${show(value)}.`);
