@@ -36,6 +36,14 @@ describe('createPresence options', () => {
     ['plugins', { plugins: 'retry' }],
     ['plugins[0]', { plugins: [() => undefined] }],
     ['secretKey', { secretKey: SECRET, publishKey: 'pub' }],
+    ['userId', { userId: 'a\nb' }],
+    ['userId', { userId: 'a\u0000' }],
+    ['userId', { userId: '\u001b[31mred' }],
+    ['subscribeKey', { subscribeKey: 'sub\nkey' }],
+    ['subscribeKey', { subscribeKey: 'sub key' }],
+    ['subscribeKey', { subscribeKey: 'sub/key' }],
+    ['timeout', { timeout: 5 }],
+    ['plugin', { plugin: [] }],
   ])('a bad %s is a configuration error naming it, thrown at construction', (field, override) => {
     let error: unknown;
     try {
@@ -47,6 +55,16 @@ describe('createPresence options', () => {
     expect((error as PresenceConfigurationError).field).toBe(field);
     expect((error as Error).message).toContain(field.replace(/\[0\]$/, ''));
     expect(String((error as Error).message)).not.toContain(SECRET);
+  });
+
+  test('an unknown option names the closest known one, and known options given as undefined pass', () => {
+    expect(() => createPresence({ ...base(), timeout: 5 } as never)).toThrow('createPresence: unknown option "timeout". Did you mean "timeoutMs"? Known options: subscribeKey, userId,');
+    expect(() => createPresence({ ...base(), subscribe_key: 'x' } as never)).toThrow('Did you mean "subscribeKey"?');
+    expect(() => createPresence({ ...base(), authKey: undefined, plugins: undefined, logger: undefined })).not.toThrow();
+  });
+
+  test('a user id names the character at fault and is never sent', () => {
+    expect(() => createPresence({ ...base(), userId: 'a\nb' })).toThrow('userId contains control character U+000A, which a user id may not hold; remove or replace it.');
   });
 
   test('no option object at all', () => {

@@ -7,6 +7,7 @@ import { PresenceError } from './errors/presence-error.js';
 import { PresenceValidationError } from './errors/validation-error.js';
 import { createEvents, deliver, LISTENERS, type Outcome, type PresenceEvents } from './events.js';
 import { createSafeLogger } from './logger.js';
+import { findUnknownKey, unknownKeyMessage } from './option-keys.js';
 import {
   buildRequest,
   buildRequestOptions,
@@ -46,6 +47,25 @@ export interface PresenceClient<S = JsonValue> {
   readonly config: ResolvedConfig<S>;
   /** Closes plugins (Redis subscriptions, timers) and the transport. */
   close(): Promise<void>;
+}
+
+// Every key of CallOptions, checked at compile time: a new call option must be added here too.
+const CALL_OPTION_KEYS = Object.keys({ signal: true, timeoutMs: true } satisfies Record<keyof CallOptions, true>);
+
+/** Unknown keys in a call's input or options are a validation error: a misspelt field is never ignored. */
+function rejectUnknownKeys(operation: AnyOperation, input: unknown, callOptions: CallOptions | undefined): void {
+  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
+    const unknown = findUnknownKey(input, operation.fields);
+    if (unknown) throw new PresenceValidationError(unknown.key, 'unknown-field', unknownKeyMessage(operation.name, 'field', unknown, operation.fields), { operation: operation.name as OperationName });
+  }
+  if (callOptions === undefined) return;
+  if (typeof callOptions !== 'object' || callOptions === null) {
+    throw new PresenceValidationError('options', 'type', `${operation.name}: the call options must be an object such as { signal, timeoutMs }.`, { operation: operation.name as OperationName });
+  }
+  {
+    const unknown = findUnknownKey(callOptions, CALL_OPTION_KEYS);
+    if (unknown) throw new PresenceValidationError(unknown.key, 'unknown-option', unknownKeyMessage(`${operation.name} call options`, 'option', unknown, CALL_OPTION_KEYS), { operation: operation.name as OperationName });
+  }
 }
 
 function outcomeOf(error: unknown): Outcome {
@@ -114,6 +134,7 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
     if (counted) inflight[operation.name]++;
     try {
       if (closed) throw new PresenceConfigurationError('client', `${operation.name}: the client is closed; create a new one.`);
+      rejectUnknownKeys(operation, input, callOptions);
       let timeoutMs = config.timeoutMs;
       try {
         timeoutMs = checkTimeout('timeoutMs', callOptions?.timeoutMs, config.timeoutMs);

@@ -7,7 +7,8 @@ import { jsonValues } from './json-values.js';
 import type { Logger } from './logger.js';
 import { Secret } from './secret.js';
 import type { JsonValue, Plugin, ResolvedConfig, StateSerializer, Transport } from './types.js';
-import { MAX_NAME_LENGTH } from './validate.js';
+import { rejectUnknownOptions } from './option-keys.js';
+import { subscribeKeyProblem, userIdProblem } from './validate.js';
 
 export const SDK_NAME = `Presence-TS-Nodejs/${packageJson.version}`;
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -36,6 +37,12 @@ export interface PresenceOptions<S = JsonValue> {
   invalidState?: 'throw' | 'omit';
 }
 
+// Every key of PresenceOptions, checked at compile time, so a new option cannot be forgotten here.
+const OPTION_KEYS = Object.keys({
+  subscribeKey: true, userId: true, publishKey: true, secretKey: true, authKey: true, transport: true,
+  serializer: true, plugins: true, timeoutMs: true, logger: true, invalidState: true,
+} satisfies Record<keyof PresenceOptions, true>);
+
 function fail(field: string, message: string): never {
   throw new PresenceConfigurationError(field, `createPresence: ${message}`);
 }
@@ -61,9 +68,13 @@ export function checkTimeout(field: string, value: unknown, fallback: number): n
 export function resolveConfig<S>(raw: PresenceOptions<S>, events: PresenceEvents): ResolvedConfig<S> {
   if (typeof raw !== 'object' || raw === null) fail('options', 'pass an options object with at least subscribeKey, userId and transport.');
   const options = raw as unknown as Record<string, unknown>;
-  const subscribeKey = requireString(options, 'subscribeKey', true)!;
-  const userId = requireString(options, 'userId', true)!;
-  if ([...userId].length > MAX_NAME_LENGTH) fail('userId', `userId may have at most ${MAX_NAME_LENGTH} characters.`);
+  rejectUnknownOptions('createPresence', options, OPTION_KEYS);
+  const keyProblem = subscribeKeyProblem(options.subscribeKey);
+  if (keyProblem) fail('subscribeKey', keyProblem);
+  const subscribeKey = options.subscribeKey as string;
+  const userProblem = userIdProblem('userId', options.userId);
+  if (userProblem) fail('userId', `${userProblem.message} It is sent as uuid on every request.`);
+  const userId = options.userId as string;
   const publishKey = requireString(options, 'publishKey', false);
   const secretKey = requireString(options, 'secretKey', false);
   const authKey = requireString(options, 'authKey', false);

@@ -72,6 +72,7 @@ export { excerptOf, scrubSecrets, Secret } from './secret.js';
 export { sleep, withDeadline } from './deadline.js';
 export { deriveCall, type CallChanges, type CallScope } from './call-scope.js';
 export { MAX_LIMIT, MAX_NAME_LENGTH, MAX_URL_BYTES } from './validate.js';
+export { closestName, findUnknownKey, rejectUnknownOptions, unknownKeyMessage, type UnknownKey } from './option-keys.js';
 
 // State
 export { jsonValues } from './json-values.js';
