@@ -230,6 +230,11 @@ describe('redisCache in one process', () => {
       [{ circuitBreaker: { resetMs: 0 } }, /redisCache\.circuitBreaker\.resetMs/],
       [{ subscriber: {} }, /redisCache\.subscriber/],
       [{ redis: undefined }, /redisCache\.redis/],
+      // A misspelt option is refused, naming the closest known one (issue 16, defect 6).
+      [{ ttl: 5 }, /redisCache: unknown option "ttl"\. Did you mean "ttlMs"\?/],
+      [{ lock: { wait: 5 } }, /redisCache lock: unknown option "wait"\. Did you mean "waitMs"\?/],
+      [{ l1: { ttl: 5 } }, /unknown option "ttl"/],
+      [{ circuitBreaker: { threshold: 5 } }, /unknown option "threshold"/],
     ];
     for (const [options, field] of bad) {
       expect(() => redisCache({ redis, ...options } as never), JSON.stringify(options)).toThrow(field);

@@ -21,6 +21,7 @@ import {
   type PresenceEventMap,
   type PresenceEvents,
   type ResolvedConfig,
+  rejectUnknownOptions,
 } from '@presence/core';
 import { createCommandGuard, type CircuitBreakerOptions, type RedisClient } from './command-guard.js';
 import { checkCircuitBreaker, checkFraction, checkInteger, checkNonNegative, checkObject, checkPositive, checkPrefix, checkRedisClient } from './options.js';
@@ -92,8 +93,14 @@ const ignore = (): void => {};
  * the answers they make stale, in Redis and (over pub/sub) in every process's L1. Redis trouble
  * never reaches a caller: each command has its own deadline and the call falls back to upstream.
  */
+const REDIS_CACHE_OPTION_KEYS = Object.keys({
+  redis: true, ttlMs: true, jitter: true, prefix: true, l1: true, lock: true, staleWhileRevalidateMs: true,
+  commandTimeoutMs: true, circuitBreaker: true, subscriber: true,
+} satisfies Record<keyof RedisCacheOptions, true>);
+
 export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
   const opts = checkObject('redisCache', options);
+  rejectUnknownOptions('redisCache', opts, REDIS_CACHE_OPTION_KEYS, 'redisCache.');
   checkRedisClient('redisCache.redis', opts.redis);
   const redis = opts.redis as RedisClient;
   const ttlMs = checkPositive('redisCache.ttlMs', opts.ttlMs, 3000);
@@ -106,12 +113,14 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
   let l1: MemoryStore | undefined;
   if (opts.l1 !== false) {
     const l1Options = opts.l1 === undefined ? {} : checkObject('redisCache.l1', opts.l1);
+    rejectUnknownOptions('redisCache l1', l1Options, ['ttlMs', 'maxEntries'], 'redisCache.l1.');
     l1Ttl = Math.min(checkPositive('redisCache.l1.ttlMs', l1Options.ttlMs, 1000), ttlMs);
     l1 = createMemoryStore({ maxEntries: checkInteger('redisCache.l1.maxEntries', l1Options.maxEntries, 10_000) });
   }
   let lock: { ttlMs: number; waitMs: number; pollMs: number } | undefined;
   if (opts.lock !== false) {
     const lockOptions = opts.lock === undefined ? {} : checkObject('redisCache.lock', opts.lock);
+    rejectUnknownOptions('redisCache lock', lockOptions, ['ttlMs', 'waitMs', 'pollMs'], 'redisCache.lock.');
     lock = {
       ttlMs: checkPositive('redisCache.lock.ttlMs', lockOptions.ttlMs, 2000),
       waitMs: checkNonNegative('redisCache.lock.waitMs', lockOptions.waitMs, 1500),

@@ -374,6 +374,7 @@ describe('prometheusMetrics: options', () => {
     ['a zero bucket', { buckets: [0, 1] }, 'buckets'],
     ['an infinite bucket', { buckets: [1, Infinity] }, 'buckets'],
     ['a bucket that is not a number', { buckets: ['0.1'] }, 'buckets'],
+    ['a misspelt option', { bucket: [1] }, 'bucket'],
   ];
   test.each(bad)('rejects %s, naming the field', (_, options, field) => {
     let thrown: unknown;

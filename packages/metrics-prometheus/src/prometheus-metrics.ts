@@ -1,4 +1,4 @@
-import { PresenceConfigurationError, type OperationName, type Plugin, type Stack } from '@presence/core';
+import { PresenceConfigurationError, rejectUnknownOptions, type OperationName, type Plugin, type Stack } from '@presence/core';
 import { Registry, type RegistryContentType } from 'prom-client';
 import {
   CACHE_ERROR_KINDS,
@@ -91,9 +91,7 @@ function checkBuckets(value: unknown): readonly number[] {
  */
 export function prometheusMetrics(options: PrometheusMetricsOptions = {}): PrometheusMetricsPlugin {
   if (typeof options !== 'object' || options === null) fail('options', 'pass an options object, e.g. prometheusMetrics({ registry }).');
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) fail(key, `unknown option "${key}"; the options are ${[...KNOWN_OPTIONS].join(', ')}.`);
-  }
+  rejectUnknownOptions('prometheusMetrics', options, [...KNOWN_OPTIONS]);
   const registry = checkRegistry(options.registry);
   const prefix = checkPrefix(options.prefix);
   const buckets = checkBuckets(options.buckets);

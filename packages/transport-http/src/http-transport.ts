@@ -15,6 +15,7 @@ import {
   type Stack,
   type Transport,
   type TransportContext,
+  rejectUnknownOptions,
 } from '@presence/core';
 import { checkNow, createSigner, SignedRequest, signingOptions } from './signing.js';
 
@@ -289,6 +290,10 @@ function onResponseEnd(this: Tagged<IncomingMessage>): void {
   else exchange.fail(exchange.protocolError(`the response came with content-encoding "${encoding}", which this transport did not ask for and cannot read`, false));
 }
 
+const HTTP_TRANSPORT_OPTION_KEYS = Object.keys({
+  origin: true, maxSockets: true, timeoutMs: true, agent: true, headers: true, maxBodyBytes: true, now: true,
+} satisfies Record<keyof HttpTransportOptions, true>);
+
 /**
  * The HTTP transport: node:http / node:https with a keep-alive pool, gzip and deflate, a cap on
  * the body size, and request signing added to the client's stack when it has a `secretKey`.
@@ -301,6 +306,7 @@ function onResponseEnd(this: Tagged<IncomingMessage>): void {
  */
 export function httpTransport(options: HttpTransportOptions = {}): HttpTransport {
   if (typeof options !== 'object' || options === null) fail('options', `pass an options object, e.g. httpTransport({ origin: '${DEFAULT_ORIGIN}' }).`);
+  rejectUnknownOptions('httpTransport', options, HTTP_TRANSPORT_OPTION_KEYS, 'httpTransport.');
   const url = parseOrigin(options.origin ?? DEFAULT_ORIGIN);
   const secure = url.protocol === 'https:';
   const maxSockets = checkInteger('maxSockets', options.maxSockets, DEFAULT_MAX_SOCKETS, 10_000);

@@ -200,6 +200,8 @@ describe('retry: options', () => {
     ['maxDelayMs', Number.NaN],
     ['budget', {}],
     ['random', 0.5],
+    ['maxAttempt', 3],
+    ['retries', 3],
   ])('refuses %s = %s, naming the field', (field, value) => {
     let error: unknown;
     try {

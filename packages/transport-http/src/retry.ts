@@ -10,6 +10,7 @@ import {
   type PresenceApiError,
   type PresenceNetworkError,
   type RetryReason,
+  rejectUnknownOptions,
 } from '@presence/core';
 import { retryBudget, type RetryBudget } from './retry-budget.js';
 
@@ -68,6 +69,8 @@ function checkNumber(field: string, value: unknown, fallback: number, rule: { mi
   return value;
 }
 
+const RETRY_OPTION_KEYS = Object.keys({ maxAttempts: true, baseDelayMs: true, maxDelayMs: true, budget: true, random: true } satisfies Record<keyof RetryOptions, true>);
+
 /**
  * Retries failed attempts with full-jitter exponential backoff, inside the call's one deadline.
  *
@@ -83,6 +86,7 @@ export function retry(options: RetryOptions = {}): RetryPlugin {
   if (typeof options !== 'object' || options === null) {
     throw new PresenceConfigurationError('retry', 'retry: pass an options object, e.g. retry({ maxAttempts: 3 }).');
   }
+  rejectUnknownOptions('retry', options, RETRY_OPTION_KEYS, 'retry.');
   const maxAttempts = checkNumber('maxAttempts', options.maxAttempts, 3, { min: 1, max: 100, integer: true });
   const baseDelayMs = checkNumber('baseDelayMs', options.baseDelayMs, 100, { min: 0, max: 10 * 60_000 });
   const maxDelayMs = checkNumber('maxDelayMs', options.maxDelayMs, Math.max(20_000, baseDelayMs), { min: baseDelayMs, max: 10 * 60_000 });

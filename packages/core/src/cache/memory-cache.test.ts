@@ -31,6 +31,10 @@ function setup(options: { ttlMs?: number; delayMs?: number; now?: () => number }
 }
 
 describe('memoryCache', () => {
+  test('refuses an unknown option, naming the closest known one', () => {
+    expect(() => memoryCache({ ttl: 10 } as never)).toThrow(expect.objectContaining({ code: 'configuration_error', field: 'memoryCache.ttl', message: expect.stringContaining('Did you mean "ttlMs"?') }));
+  });
+
   test('1,000 concurrent identical hereNow calls make one upstream request', async () => {
     const { presence, upstream, results } = setup({ delayMs: 20 });
     const all = await Promise.all(Array.from({ length: 1000 }, () => presence.hereNow({ channels: ['lobby'] })));

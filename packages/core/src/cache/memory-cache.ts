@@ -1,4 +1,5 @@
 import { PresenceConfigurationError } from '../errors/configuration-error.js';
+import { rejectUnknownOptions } from '../option-keys.js';
 import type { Plugin } from '../types.js';
 import { cacheKeyOf, cacheTagsOf, invalidationTagsOf } from './cache-key.js';
 import { deriveCall } from '../call-scope.js';
@@ -20,6 +21,8 @@ export interface MemoryCachePlugin extends Plugin {
   readonly store: MemoryStore;
 }
 
+const MEMORY_CACHE_OPTION_KEYS = Object.keys({ ttlMs: true, maxEntries: true, now: true } satisfies Record<keyof MemoryCacheOptions, true>);
+
 /**
  * The embedded here-now cache: an in-process LRU with single-flight, so identical concurrent
  * calls share one upstream request and repeats within `ttlMs` make none. Writes through the same
@@ -27,6 +30,7 @@ export interface MemoryCachePlugin extends Plugin {
  * Cached results are frozen: every caller gets the same read-only object.
  */
 export function memoryCache(options: MemoryCacheOptions = {}): MemoryCachePlugin {
+  rejectUnknownOptions('memoryCache', options, MEMORY_CACHE_OPTION_KEYS, 'memoryCache.');
   const ttlMs = options.ttlMs ?? 3000;
   if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
     throw new PresenceConfigurationError('ttlMs', `memoryCache: ttlMs must be a positive number of milliseconds; got ${String(ttlMs)}.`);
