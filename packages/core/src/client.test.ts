@@ -73,6 +73,16 @@ describe('createPresence options', () => {
 });
 
 describe('deadline and abort', () => {
+  test('timeout and abort messages name the operation and what to do', async () => {
+    const transport = createMemoryTransport({ respond: () => ({ body: {}, delayMs: 5_000 }) });
+    const presence = createPresence({ subscribeKey: 'sub', userId: 'me', transport });
+    await expect(presence.whereNow({}, { timeoutMs: 20 })).rejects.toThrow('whereNow: the call did not finish within its 20 ms deadline; raise timeoutMs for this call or the client, or check the network.');
+    const stop = new AbortController();
+    const pending = presence.whereNow({}, { signal: stop.signal });
+    stop.abort();
+    await expect(pending).rejects.toThrow('whereNow: the call was aborted by its AbortSignal, as the caller asked; nothing more is done for it.');
+  });
+
   test('a call that outlives its deadline rejects with a timeout at the deadline, and the transport sees the abort', async () => {
     let sawAbort: unknown;
     const transport = createMemoryTransport({
