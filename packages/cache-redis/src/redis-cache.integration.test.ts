@@ -158,6 +158,21 @@ describe('redisCache in one process', () => {
     expect(countBy(p.cacheResults())).toEqual({ miss: 1, stale: 1, coalesced: 4, hit_l2: 1 });
   });
 
+  it('a background refresh that fails is told by a cacheRefreshFailed event, and the stale answer stays', async () => {
+    let status = 200;
+    const transport = hereNowTransport({ status: () => status });
+    const p = await peer(transport, { ttlMs: 100, jitter: 0, l1: false, staleWhileRevalidateMs: 60_000 });
+    const failures: unknown[] = [];
+    p.client.events.on('cacheRefreshFailed', (event) => failures.push(event));
+    const first = await p.client.hereNow({ channels: ['lobby'] });
+    await p.cache.flush();
+    await sleep(150);
+    status = 503;
+    expect(await p.client.hereNow({ channels: ['lobby'] })).toEqual(first);
+    await p.cache.flush();
+    expect(failures).toEqual([{ operation: 'hereNow', store: 'redis', error: expect.objectContaining({ code: 'api_error', status: 503 }) }]);
+  });
+
   it('keeps two auth keys apart: 0 shared entries', async () => {
     const a = await peer(hereNowTransport(), {}, { authKey: 'auth-key-one' });
     const b = await peer(hereNowTransport(), {}, { authKey: 'auth-key-two' });

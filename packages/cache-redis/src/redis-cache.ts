@@ -11,6 +11,7 @@ import {
   deepFreeze,
   invalidationTagsOf,
   PresenceConfigurationError,
+  PresenceError,
   PresenceTimeoutError,
   readEnvelope,
   type CacheResult,
@@ -132,7 +133,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
 
   // Per plugin instance: every client the plugin is applied to shares L1, flights and the bus.
   const sinks = new Set<PresenceEvents>();
-  const emitAll = <E extends 'cacheError' | 'circuit' | 'cacheCorrupt'>(event: E, payload: PresenceEventMap[E]): void => {
+  const emitAll = <E extends 'cacheError' | 'circuit' | 'cacheCorrupt' | 'cacheRefreshFailed'>(event: E, payload: PresenceEventMap[E]): void => {
     for (const events of sinks) events.emit(event, payload);
   };
   const guard = createCommandGuard({
@@ -292,7 +293,9 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
           const { response, output } = await next({ ...call, signal: controller.signal, deadline: performance.now() + call.timeoutMs });
           setL1(key, deepFreeze(output), ttlMs, tags);
           if (response) await writeL2(key, response.body, tags, lock ? token : undefined);
-        } catch {
+        } catch (error) {
+          // Never silent: the caller already has its (stale) answer, so the failure is told here.
+          emitAll('cacheRefreshFailed', { operation: call.operation.name, store: 'redis', ...(PresenceError.isInstance(error) ? { error } : {}) });
           if (lock) await release(key, token);
         } finally {
           clearTimeout(timer);

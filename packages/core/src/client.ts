@@ -56,15 +56,15 @@ const CALL_OPTION_KEYS = Object.keys({ signal: true, timeoutMs: true } satisfies
 function rejectUnknownKeys(operation: AnyOperation, input: unknown, callOptions: CallOptions | undefined): void {
   if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
     const unknown = findUnknownKey(input, operation.fields);
-    if (unknown) throw new PresenceValidationError(unknown.key, 'unknown-field', unknownKeyMessage(operation.name, 'field', unknown, operation.fields), { operation: operation.name as OperationName });
+    if (unknown) throw new PresenceValidationError(unknown.key, 'unknown-field', unknownKeyMessage(operation.name, 'field', unknown, operation.fields), { operation: operation.name });
   }
   if (callOptions === undefined) return;
   if (typeof callOptions !== 'object' || callOptions === null) {
-    throw new PresenceValidationError('options', 'type', `${operation.name}: the call options must be an object such as { signal, timeoutMs }.`, { operation: operation.name as OperationName });
+    throw new PresenceValidationError('options', 'type', `${operation.name}: the call options must be an object such as { signal, timeoutMs }.`, { operation: operation.name });
   }
   {
     const unknown = findUnknownKey(callOptions, CALL_OPTION_KEYS);
-    if (unknown) throw new PresenceValidationError(unknown.key, 'unknown-option', unknownKeyMessage(`${operation.name} call options`, 'option', unknown, CALL_OPTION_KEYS), { operation: operation.name as OperationName });
+    if (unknown) throw new PresenceValidationError(unknown.key, 'unknown-option', unknownKeyMessage(`${operation.name} call options`, 'option', unknown, CALL_OPTION_KEYS), { operation: operation.name });
   }
 }
 
@@ -82,7 +82,7 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
   const config = resolveConfig(options, events);
   const logger = createSafeLogger(options.logger);
   const inflight: Record<OperationName, number> = { hereNow: 0, whereNow: 0, getPresenceState: 0, setPresenceState: 0, heartbeat: 0, leave: 0 };
-  const context: StackContext = { config: config as ResolvedConfig, events, logger, inflight };
+  const context: StackContext = { config: config, events, logger, inflight };
   const stack = createStack(context);
   const transport = options.transport;
 
@@ -111,7 +111,7 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
       return { response };
     } catch (error) {
       // A transport that rejects with a generic AbortError still yields the typed reason.
-      const typed = call.signal.aborted && !PresenceError.isInstance(error) ? call.signal.reason : error;
+      const typed = call.signal.aborted && !PresenceError.isInstance(error) ? (call.signal.reason as unknown) : error;
       if (started !== 0) reportAttempt(call, started, undefined, PresenceError.isInstance(typed) ? typed : undefined);
       throw typed;
     }
@@ -141,7 +141,7 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
       } catch (error) {
         throw new PresenceValidationError('timeoutMs', 'range', `${operation.name}: ${(error as Error).message}`);
       }
-      const params = operation.prepare(input, config as ResolvedConfig);
+      const params = operation.prepare(input, config);
       const handler = stack.resolve(terminal);
       const result = await withDeadline(
         operation.name,

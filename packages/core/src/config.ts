@@ -8,7 +8,7 @@ import type { Logger } from './logger.js';
 import { Secret } from './secret.js';
 import type { JsonValue, Plugin, ResolvedConfig, StateSerializer, Transport } from './types.js';
 import { rejectUnknownOptions } from './option-keys.js';
-import { subscribeKeyProblem, userIdProblem } from './validate.js';
+import { describeValue, subscribeKeyProblem, userIdProblem } from './validate.js';
 
 export const SDK_NAME = `Presence-TS-Nodejs/${packageJson.version}`;
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -59,7 +59,7 @@ function requireString(options: Record<string, unknown>, field: string, required
 export function checkTimeout(field: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMEOUT_MS) {
-    throw new PresenceConfigurationError(field, `${field} must be a number of milliseconds above 0 and at most ${MAX_TIMEOUT_MS}; got ${String(value)}.`);
+    throw new PresenceConfigurationError(field, `${field} must be a number of milliseconds above 0 and at most ${MAX_TIMEOUT_MS}; got ${describeValue(value)}.`);
   }
   return value;
 }

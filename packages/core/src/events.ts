@@ -23,6 +23,8 @@ export interface PresenceEventMap {
   /** A corrupt cached value was found and discarded. */
   cacheCorrupt: { store: string };
   circuit: { store: string; open: boolean };
+  /** A background stale-while-revalidate refresh failed; the stale answer stays until it expires. */
+  cacheRefreshFailed: { operation: OperationName; store: string; error?: PresenceError };
   /** A state in a response failed to decode and was left out (`invalidState: 'omit'`). */
   stateDropped: { operation: OperationName; channel: string; userId: string; error: PresenceSerializationError };
 }
@@ -55,7 +57,7 @@ export interface PresenceEventHub extends PresenceEvents {
   readonly [LISTENERS]: ListenerTable;
 }
 
-const EVENT_NAMES = ['callStart', 'callEnd', 'attempt', 'retry', 'retryBudget', 'cache', 'cacheError', 'cacheCorrupt', 'circuit', 'stateDropped'] as const satisfies readonly PresenceEventName[];
+const EVENT_NAMES = ['callStart', 'callEnd', 'attempt', 'retry', 'retryBudget', 'cache', 'cacheError', 'cacheCorrupt', 'circuit', 'cacheRefreshFailed', 'stateDropped'] as const satisfies readonly PresenceEventName[];
 // Fails to compile when an event is added to PresenceEventMap but not to the list (on() would refuse it).
 const EVERY_EVENT_LISTED: Exclude<PresenceEventName, (typeof EVENT_NAMES)[number]> extends never ? true : never = true;
 void EVERY_EVENT_LISTED;
@@ -92,7 +94,7 @@ export function createEvents(onListenerError: (error: unknown, event: PresenceEv
       check(event);
       if (typeof listener !== 'function') throw new PresenceConfigurationError('listener', `A listener for "${event}" must be a function (payload) => void.`);
       // Copy on write: an emission iterates a stable array even if a listener unsubscribes itself.
-      listeners[event] = [...listeners[event], listener as AnyListener];
+      listeners[event] = [...listeners[event], listener];
       return () => events.off(event, listener);
     },
     off(event, listener) {

@@ -311,3 +311,41 @@ describe('connections', () => {
     await e.close();
   });
 });
+
+describe('its own failures are never silent (issue 16, defect 8)', () => {
+  const boom = () => {
+    throw new Error('a bug in the emulator');
+  };
+
+  it('a request it fails to handle gets a 500, and onError hears of it without the query', async () => {
+    const seen: Array<{ message: string; method: string; path: string }> = [];
+    const broken = await createEmulator({ now: boom, onError: (error, where) => seen.push({ message: (error as Error).message, ...where }) });
+    try {
+      const answer = await call(broken, '/v2/presence/sub-key/demo/channel/lobby/heartbeat?uuid=u&auth=SECRET-AUTH&signature=v2.SIG');
+      expect(answer.status).toBe(500);
+      expect(seen).toEqual([{ message: 'a bug in the emulator', method: 'GET', path: '/v2/presence/sub-key/demo/channel/lobby/heartbeat' }]);
+      expect(broken.stats().internalErrors).toBe(1);
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('by default it writes one line to stderr, with no query string', async () => {
+    const lines: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0) as typeof process.stderr.write;
+    const broken = await createEmulator({ now: boom });
+    try {
+      expect((await call(broken, '/v2/presence/sub-key/demo/channel/lobby/heartbeat?uuid=u&auth=SECRET-AUTH')).status).toBe(500);
+    } finally {
+      process.stderr.write = write;
+      await broken.close();
+    }
+    expect(lines.join('')).toMatch(/^presence-emulator: internal error answering GET \/v2\/presence\/sub-key\/demo\/channel\/lobby\/heartbeat \(sent 500\): Error: a bug in the emulator/);
+    expect(lines.join('')).not.toContain('SECRET-AUTH');
+  });
+
+  it('refuses an unknown option, naming it', async () => {
+    await expect(createEmulator({ latency: 5 } as never)).rejects.toThrow('createEmulator: unknown option "latency"; the options are port, host,');
+  });
+});

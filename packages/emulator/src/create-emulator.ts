@@ -43,6 +43,22 @@ export interface EmulatorOptions {
   globalHereNow?: boolean;
   /** Random source for probabilistic faults (0 <= x < 1); default `Math.random`. */
   random?: () => number;
+  /**
+   * Told of every request the emulator failed to handle (its own bug), which it answers with 500.
+   * `path` has no query (it may hold an auth key or a signature). Default: one line on stderr.
+   */
+  onError?: (error: unknown, request: { method: string; path: string }) => void;
+}
+
+const OPTION_KEYS = Object.keys({
+  port: true, host: true, presenceTimeoutSec: true, secretKey: true, publishKey: true, now: true, sweepIntervalMs: true,
+  hereNowCacheMs: true, latencyMs: true, faults: true, maxUrlLength: true, globalHereNow: true, random: true, onError: true,
+} satisfies Record<keyof EmulatorOptions, true>);
+
+/** Writes what went wrong, never the query string (auth keys, signatures). */
+function logInternalError(error: unknown, request: { method: string; path: string }): void {
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`presence-emulator: internal error answering ${request.method} ${request.path} (sent 500): ${detail}\n`);
 }
 
 export interface EmulatorStats {
@@ -56,6 +72,8 @@ export interface EmulatorStats {
   faultsInjected: number;
   hereNowCacheHits: number;
   signatureFailures: number;
+  /** Requests the emulator failed to handle (its own bugs), answered with 500 and passed to `onError`. */
+  internalErrors: number;
   /** Users removed by the timeout sweep since start or the last reset. */
   timeouts: number;
   presence: PresenceStoreCounts;
@@ -101,6 +119,9 @@ function originFor(host: string, port: number): string {
 }
 
 export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const unknown = Object.keys(options).find((key) => !OPTION_KEYS.includes(key));
+  if (unknown !== undefined) throw new TypeError(`createEmulator: unknown option "${unknown}"; the options are ${OPTION_KEYS.join(', ')}.`);
+  const onError = options.onError ?? logInternalError;
   const now = options.now ?? Date.now;
   const host = options.host ?? '127.0.0.1';
   const maxUrlLength = options.maxUrlLength ?? 32 * 1024;
@@ -117,6 +138,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   let faultsInjected = 0;
   let hereNowCacheHits = 0;
   let signatureFailures = 0;
+  let internalErrors = 0;
   const hereNowCache = new Map<string, { expiresAt: number; reply: Reply }>();
   const pendingTimers = new Set<NodeJS.Timeout>();
   let closed = false;
@@ -127,6 +149,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     faultsInjected,
     hereNowCacheHits,
     signatureFailures,
+    internalErrors,
     timeouts: store.timeouts,
     presence: store.counts(),
   });
@@ -141,6 +164,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     faultsInjected = 0;
     hereNowCacheHits = 0;
     signatureFailures = 0;
+    internalErrors = 0;
     hereNowCache.clear();
   };
 
@@ -353,8 +377,14 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     // Room for a max-length request line plus ordinary headers; longer targets get our 414 body.
     { maxHeaderSize: maxUrlLength + 16 * 1024 },
     (req, res) => {
-      handle(req, res).catch(() => {
-        // Never let one request take the server down: answer a generic 500 if we still can.
+      handle(req, res).catch((error: unknown) => {
+        // Never let one request take the server down: answer a generic 500 if we still can, and say why.
+        internalErrors += 1;
+        try {
+          onError(error, { method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0]! });
+        } catch {
+          // A throwing error handler must not stop the answer.
+        }
         send(res, { status: 500, body: errorBodies.internalError });
       });
     },

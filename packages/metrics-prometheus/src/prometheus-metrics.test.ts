@@ -2,7 +2,7 @@ import { createPresence, memoryCache, PresenceConfigurationError, type PresenceC
 import { createMemoryTransport, type RecordedRequest, type ScriptedResponse } from '@presence/core/testing';
 import { retry } from '@presence/transport-http';
 import { Counter, register as globalRegistry, Registry, type OpenMetricsContentType } from 'prom-client';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, expectTypeOf, test } from 'vitest';
 import { parseExposition, sampleMap, seriesKey, type Labels } from '../test/exposition.js';
 import { DEFAULT_DURATION_BUCKETS, metricNames, prometheusMetrics } from './index.js';
 
@@ -256,6 +256,15 @@ describe('prometheusMetrics: cardinality and secrets', () => {
 });
 
 describe('prometheusMetrics: registries', () => {
+  test('types: plugin.registry is assignable to the registry type the caller uses (issue 16, defect 10)', () => {
+    const plain: Registry = prometheusMetrics().registry;
+    expectTypeOf(prometheusMetrics().registry).toEqualTypeOf<Registry>();
+    const openMetrics = new Registry<OpenMetricsContentType>();
+    const same: Registry<OpenMetricsContentType> = prometheusMetrics({ registry: openMetrics }).registry;
+    expect(same).toBe(openMetrics);
+    expect(plain).toBeInstanceOf(Registry);
+  });
+
   test('a fresh registry by default, never the global one', async () => {
     const plugin = prometheusMetrics();
     expect(plugin.registry).toBeInstanceOf(Registry);

@@ -26,19 +26,20 @@ export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([0.0005
 /** Most bucket bounds accepted: each one is a series per operation and outcome. */
 export const MAX_BUCKETS = 40;
 
-export interface PrometheusMetricsOptions {
+/** `R` is the registry's own type, so `plugin.registry` is assignable wherever the caller's registry is (`Registry` by default). */
+export interface PrometheusMetricsOptions<R extends Registry<RegistryContentType> = Registry> {
   /** Where the metrics are registered. Default: a new Registry (never prom-client's global one unless you pass it). */
-  registry?: Registry<RegistryContentType>;
+  registry?: R;
   /** Prepended to every metric name. Default `presence_`. Letters, digits and underscores; not starting with a digit. */
   prefix?: string;
   /** Upper bounds in seconds of `<prefix>operation_duration_seconds`, increasing; `+Inf` is always added. */
   buckets?: readonly number[];
 }
 
-export interface PrometheusMetricsPlugin extends Plugin {
+export interface PrometheusMetricsPlugin<R extends Registry<RegistryContentType> = Registry> extends Plugin {
   readonly name: 'prometheusMetrics';
   /** The registry the metrics live in: serve `await registry.metrics()` at /metrics. */
-  readonly registry: Registry<RegistryContentType>;
+  readonly registry: R;
   readonly prefix: string;
 }
 
@@ -89,10 +90,11 @@ function checkBuckets(value: unknown): readonly number[] {
  * to the client's events only, so it works with any cache or retry plugin that reports them.
  * Several clients may share one registry (one plugin each): their figures add up.
  */
-export function prometheusMetrics(options: PrometheusMetricsOptions = {}): PrometheusMetricsPlugin {
+export function prometheusMetrics<R extends Registry<RegistryContentType> = Registry>(options: PrometheusMetricsOptions<R> = {}): PrometheusMetricsPlugin<R> {
   if (typeof options !== 'object' || options === null) fail('options', 'pass an options object, e.g. prometheusMetrics({ registry }).');
   rejectUnknownOptions('prometheusMetrics', options, [...KNOWN_OPTIONS]);
-  const registry = checkRegistry(options.registry);
+  // Without a registry the plugin makes a plain `new Registry()`, which is what R defaults to.
+  const registry = checkRegistry(options.registry) as R;
   const prefix = checkPrefix(options.prefix);
   const buckets = checkBuckets(options.buckets);
   // Registered now, so a name clash fails at construction rather than at the first call.

@@ -50,7 +50,8 @@ export function memoryCache(options: MemoryCacheOptions = {}): MemoryCachePlugin
             if (operation.kind === 'write') {
               const result = await next(call);
               const stale = operation.invalidates?.(call.params);
-              if (stale) store.invalidate(invalidationTagsOf(stale, config));
+              // The memory store works synchronously; its promise only fits the CacheStore contract.
+              if (stale) void store.invalidate(invalidationTagsOf(stale, config));
               return result;
             }
             const key = cacheKeyOf(operation, call.params, config);
@@ -65,7 +66,7 @@ export function memoryCache(options: MemoryCacheOptions = {}): MemoryCachePlugin
               const { output } = await next(deriveCall(call, { scope: flight }));
               const frozen = deepFreeze(output);
               // Only successful, parsed answers reach here: errors are never cached.
-              store.set(key, frozen, { ttlMs, tags: cacheTagsOf(operation, call.params, config) });
+              void store.set(key, frozen, { ttlMs, tags: cacheTagsOf(operation, call.params, config) });
               return { output: frozen };
             });
             report(call, leader ? 'miss' : 'coalesced');

@@ -49,7 +49,8 @@ export class PresenceApiError extends PresenceError {
     const words = init.serviceMessage?.trim().replace(/[.\s]+$/u, '');
     const said = words ? ` (${words})` : '';
     const fake = init.httpStatus !== init.status ? ` inside an HTTP ${init.httpStatus} response` : '';
-    return `${call}${who} answered ${init.status}${said}${fake}; ${PresenceApiError.advice(init)}`;
+    const sentence = `${call}${who} answered ${init.status}${said}${fake}; ${PresenceApiError.advice(init)}`;
+    return call ? sentence : sentence[0]!.toUpperCase() + sentence.slice(1);
   }
 
   private static advice(init: PresenceApiErrorInit): string {
