@@ -7,7 +7,8 @@ export type Outcome = 'success' | Exclude<ErrorCode, 'configuration_error'>;
 
 export type CacheResult = 'hit_l1' | 'hit_l2' | 'miss' | 'coalesced' | 'stale';
 
-export type RetryReason = 'network_error' | 'timeout' | 'rate_limited' | 'server_error';
+/** `stale_connection`: a pooled keep-alive connection was already closed; sent again at once on a new one. */
+export type RetryReason = 'network_error' | 'stale_connection' | 'timeout' | 'rate_limited' | 'server_error';
 
 /** Every event the client and its plugins emit. Payloads never carry a secret, a URL or a state. */
 export interface PresenceEventMap {

@@ -47,7 +47,7 @@ export { PresenceValidationError } from './errors/validation-error.js';
 export { PresenceConfigurationError } from './errors/configuration-error.js';
 export { PresenceApiError, type PresenceApiErrorInit } from './errors/api-error.js';
 export { PresenceProtocolError, type PresenceProtocolErrorOptions } from './errors/protocol-error.js';
-export { PresenceNetworkError } from './errors/network-error.js';
+export { PresenceNetworkError, type PresenceNetworkErrorOptions } from './errors/network-error.js';
 export { PresenceTimeoutError } from './errors/timeout-error.js';
 export { PresenceAbortError } from './errors/abort-error.js';
 export { PresenceSerializationError, type PresenceSerializationErrorOptions } from './errors/serialization-error.js';

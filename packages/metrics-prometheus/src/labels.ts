@@ -17,7 +17,7 @@ export const OUTCOMES = [
   'other',
 ] as const;
 export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx', 'none'] as const;
-export const RETRY_REASONS = ['network_error', 'timeout', 'rate_limited', 'server_error', 'other'] as const;
+export const RETRY_REASONS = ['network_error', 'stale_connection', 'timeout', 'rate_limited', 'server_error', 'other'] as const;
 export const CACHE_RESULTS = ['hit_l1', 'hit_l2', 'miss', 'coalesced', 'stale', 'other'] as const;
 export const CACHE_ERROR_KINDS = ['error', 'corrupt'] as const;
 

@@ -126,15 +126,14 @@ function headersOf(res: IncomingMessage): Readonly<Record<string, string | undef
 interface Shared {
   readonly host: string;
   readonly maxBodyBytes: number;
-  /** Sends an exchange's request again, on another socket; false once the transport is closed. */
-  readonly resend: (exchange: Exchange) => boolean;
 }
 
 /**
- * Errors that mean a pooled keep-alive socket was already dead when the request went out (the
- * server or a NAT closed it while it sat idle). Nothing reached the server, and every presence
- * call is a GET, so the request is sent once more on another socket (as Node's docs advise for
- * `request.reusedSocket`), within the same attempt and deadline.
+ * Errors that mean a pooled keep-alive socket was already closed when the request went out (the
+ * server or a NAT closed it while it sat idle). The server may still have read the request (a
+ * server can close right after reading it), so the transport never repeats it by itself: the
+ * attempt fails with a PresenceNetworkError marked `staleConnection`, and retry() sends it again
+ * at once, as a counted attempt within the retry budget, for operations safe to repeat.
  */
 const DEAD_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
@@ -152,8 +151,6 @@ class Exchange {
   chunks: Buffer[] = [];
   size = 0;
   settled = false;
-  /** Sent once more after a pooled socket turned out dead (see DEAD_SOCKET_CODES). */
-  resent = false;
   /** Stops watching the call's cancellation: onCancel's stopper, or removes the signal listener. */
   stopWatching: (() => void) | undefined;
 
@@ -225,12 +222,15 @@ class Exchange {
 function onRequestError(this: Tagged<ClientRequest>, error: Error & { code?: unknown }): void {
   const exchange = this[EXCHANGE];
   if (exchange.res) return exchange.abandon(exchange.truncated());
-  if (this.reusedSocket && !exchange.resent && !exchange.settled && typeof error.code === 'string' && DEAD_SOCKET_CODES.has(error.code)) {
-    exchange.resent = true;
-    if (exchange.shared.resend(exchange)) return;
-  }
   const { operation } = exchange.request;
   const errno = typeof error.code === 'string' ? error.code : undefined;
+  if (this.reusedSocket && errno !== undefined && DEAD_SOCKET_CODES.has(errno)) {
+    return exchange.abandon(new PresenceNetworkError(
+      `${operation}: the pooled keep-alive connection to ${exchange.shared.host} had been closed by the other side (${errno}); the server may have read the request. retry() sends it again at once on a new connection.`,
+      errno,
+      { operation, staleConnection: true, cause: safeCause(error, exchange.request, exchange.target) },
+    ));
+  }
   exchange.abandon(new PresenceNetworkError(
     `${operation}: the request to ${exchange.shared.host} failed before a response arrived (${errno ?? 'unknown error'}). Check the network and the origin; retry() retries this.`,
     errno,
@@ -339,12 +339,7 @@ export function httpTransport(options: HttpTransportOptions = {}): HttpTransport
     req.on('response', onResponse);
     req.end();
   }
-  const resend = (exchange: Exchange): boolean => {
-    if (closed) return false;
-    open(exchange);
-    return true;
-  };
-  const shared: Shared = { host, maxBodyBytes, resend };
+  const shared: Shared = { host, maxBodyBytes };
   const sign = createSigner(now);
 
   function send(presenceRequest: PresenceRequest, context: TransportContext): Promise<PresenceResponse> {

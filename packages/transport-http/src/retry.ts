@@ -3,6 +3,7 @@ import {
   PresenceConfigurationError,
   PresenceError,
   sleep,
+  type AnyOperation,
   type Call,
   type Middleware,
   type MiddlewareOptions,
@@ -45,6 +46,7 @@ export function retryReasonOf(error: unknown): RetryReason | undefined {
   if (!PresenceError.isInstance(error)) return undefined;
   switch (error.code) {
     case 'network_error':
+      if ((error as PresenceNetworkError).staleConnection) return 'stale_connection';
       return TIMEOUT_ERRNOS.has((error as PresenceNetworkError).errno ?? '') ? 'timeout' : 'network_error';
     case 'timeout':
       return 'timeout';
@@ -56,6 +58,15 @@ export function retryReasonOf(error: unknown): RetryReason | undefined {
     default:
       return undefined;
   }
+}
+
+// Every built-in write sets rather than adds (a heartbeat, a leave, a state), so repeating it
+// leaves the service as once would. A custom operation is safe to repeat only if it is a read.
+const REPEATABLE_WRITES: ReadonlySet<string> = new Set(['heartbeat', 'leave', 'setPresenceState']);
+
+/** Whether sending the operation's request twice has the same effect as sending it once. */
+export function safeToRepeat(operation: Pick<AnyOperation, 'kind' | 'name'>): boolean {
+  return operation.kind === 'read' || REPEATABLE_WRITES.has(operation.name);
 }
 
 function checkNumber(field: string, value: unknown, fallback: number, rule: { min: number; max: number; integer?: boolean }): number {
@@ -115,8 +126,12 @@ export function retry(options: RetryOptions = {}): RetryPlugin {
           if (call.signal.aborted || call.attempt >= maxAttempts) throw error;
           const reason = retryReasonOf(error);
           if (reason === undefined) throw error;
+          // After a network failure or a timeout the server may have acted on the request: send it
+          // again only when doing so twice has the same effect as once.
+          if (reason !== 'rate_limited' && reason !== 'server_error' && !safeToRepeat(call.operation)) throw error;
           const retryAfterMs = (error as Partial<PresenceApiError>).retryAfterMs;
-          const delayMs = typeof retryAfterMs === 'number'
+          // A closed pooled connection says nothing about the server's load: a new one is tried at once.
+          const delayMs = reason === 'stale_connection' ? 0 : typeof retryAfterMs === 'number'
             ? Math.min(retryAfterMs, maxDelayMs)
             : Math.floor(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (call.attempt - 1)));
           if (performance.now() + delayMs >= call.deadline) throw error;
