@@ -73,7 +73,7 @@ function closeServer(server: Server, graceMs: number): Promise<void> {
 
 /** Starts the who's-online service: emulator (if embedded), replicas, shared cache, metrics, simulator. */
 export async function startApp(config: AppConfig, options: AppOptions = {}): Promise<App> {
-  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  const cleanups: Array<() => unknown> = [];
   const emulator = config.upstream.kind === 'emulator' ? await createEmulator() : undefined;
   if (emulator) cleanups.push(() => emulator.close());
   const upstream = config.upstream;

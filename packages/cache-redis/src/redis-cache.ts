@@ -170,7 +170,8 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
     try {
       const parsed = JSON.parse(message) as { from?: unknown; tags?: unknown };
       if (parsed.from === instanceId || !Array.isArray(parsed.tags)) return;
-      l1.invalidate(parsed.tags.filter((t): t is string => typeof t === 'string'));
+      // The L1 is a memory store: it works synchronously; its promise only fits the CacheStore contract.
+      void l1.invalidate(parsed.tags.filter((t): t is string => typeof t === 'string'));
     } catch {
       // Not ours (another writer on the channel): ignore it.
     }
@@ -226,6 +227,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
       };
       const onAbort = (): void => {
         done();
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the call's typed reason (timeout or abort)
         reject(signal.reason);
       };
       const timer = setTimeout(wake, ms);
@@ -276,7 +278,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
   }
 
   const setL1 = (key: string, output: unknown, ms: number, tags: () => readonly string[]): void => {
-    if (l1 && ms > 0) l1.set(key, output, { ttlMs: Math.min(l1Ttl, ms), tags: tags().map(hashOf) });
+    if (l1 && ms > 0) void l1.set(key, output, { ttlMs: Math.min(l1Ttl, ms), tags: tags().map(hashOf) });
   };
 
   /** One background refresh of a stale entry per key and process, under the fleet lock, with its own deadline. */
@@ -389,7 +391,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
 
   async function invalidate(tags: readonly string[]): Promise<void> {
     const hashes = tags.map(hashOf);
-    l1?.invalidate(hashes);
+    if (l1) void l1.invalidate(hashes);
     try {
       await store.invalidate(tags);
     } catch {

@@ -162,7 +162,7 @@ export function storeWithGuard(redis: RedisClient, guard: CommandGuard, prefix: 
       );
       // Remove exactly what was read: a member added meanwhile keeps its link.
       await Promise.all(
-        tagHashes.map((t, i) => (memberLists[i]!.length ? run((r) => r.srem(tagKey(t), ...memberLists[i]!)) : undefined)),
+        tagHashes.flatMap((t, i) => (memberLists[i]!.length ? [run((r) => r.srem(tagKey(t), ...memberLists[i]!))] : [])),
       );
       return dropped.reduce((sum: number, n) => sum + Number(n), 0);
     },

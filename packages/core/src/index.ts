@@ -71,7 +71,7 @@ export { parseRetryAfter, readEnvelope } from './envelope.js';
 export { excerptOf, scrubSecrets, Secret } from './secret.js';
 export { sleep, withDeadline } from './deadline.js';
 export { deriveCall, type CallChanges, type CallScope } from './call-scope.js';
-export { MAX_LIMIT, MAX_NAME_LENGTH, MAX_URL_BYTES } from './validate.js';
+export { describeValue, MAX_LIMIT, MAX_NAME_LENGTH, MAX_URL_BYTES } from './validate.js';
 export { closestName, findUnknownKey, rejectUnknownOptions, unknownKeyMessage, type UnknownKey } from './option-keys.js';
 
 // State

@@ -333,7 +333,7 @@ describe('its own failures are never silent (issue 16, defect 8)', () => {
   it('by default it writes one line to stderr, with no query string', async () => {
     const lines: string[] = [];
     const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0) as typeof process.stderr.write;
+    process.stderr.write = ((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0);
     const broken = await createEmulator({ now: boom });
     try {
       expect((await call(broken, '/v2/presence/sub-key/demo/channel/lobby/heartbeat?uuid=u&auth=SECRET-AUTH')).status).toBe(500);

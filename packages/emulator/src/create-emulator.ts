@@ -236,7 +236,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       const parsed = await readJson();
       if (!('value' in parsed)) return parsed;
       // Accept a bare array or `{ "rules": [...] }`; an empty body clears the rules.
-      const value = parsed.value;
+      const value: unknown = parsed.value;
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- it is needed: `value` is unknown (a false positive of the rule)
       const rules = value === undefined ? [] : Array.isArray(value) ? value : (value as { rules?: unknown } | null)?.rules;
       try {
         faults.set(rules as FaultRule[]);

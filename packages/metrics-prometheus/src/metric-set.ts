@@ -235,8 +235,9 @@ class PresenceCollector {
     this.labelNames = definition.labelNames;
   }
 
-  async get(): Promise<{ name: string; help: string; type: MetricKind; aggregator: string; values: Sample[] }> {
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: this.definition.samples(this.set, this.name) };
+  get(): Promise<{ name: string; help: string; type: MetricKind; aggregator: string; values: Sample[] }> {
+    // prom-client awaits it; the figures are already in memory.
+    return Promise.resolve({ name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: this.definition.samples(this.set, this.name) });
   }
 
   /** `registry.resetMetrics()`: counters and histograms start over; gauges keep the live state. */

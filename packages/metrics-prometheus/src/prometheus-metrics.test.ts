@@ -113,7 +113,7 @@ describe('prometheusMetrics: a scripted series of calls', () => {
       [seriesKey('presence_cache_lookups_total', { operation: 'hereNow', result: 'hit_l1' }), 2],
       [seriesKey('presence_cache_lookups_total', { operation: 'hereNow', result: 'miss' }), 3],
       [seriesKey('presence_cache_lookups_total', { operation: 'hereNow', result: 'coalesced' }), 1],
-      ...(['hereNow', 'whereNow', 'getPresenceState', 'setPresenceState', 'heartbeat', 'leave'].map((operation) => [seriesKey('presence_inflight_operations', { operation }), 0]) as Array<[string, number]>),
+      ...(['hereNow', 'whereNow', 'getPresenceState', 'setPresenceState', 'heartbeat', 'leave'].map((operation): [string, number] => [seriesKey('presence_inflight_operations', { operation }), 0])),
       // 500 − 5 for the retry, + 1 for each later first-attempt success (the concurrent pair's one request, leave).
       [seriesKey('presence_retry_budget_tokens'), 497],
     ]);

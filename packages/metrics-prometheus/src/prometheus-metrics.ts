@@ -52,6 +52,7 @@ function fail(field: string, message: string): never {
 
 function checkRegistry(value: unknown): Registry<RegistryContentType> {
   if (value === undefined) return new Registry();
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- it is needed: `value` is unknown (a false positive of the rule)
   const registry = value as Partial<Registry<RegistryContentType>> | null;
   // Duck-typed, so a registry from another copy of prom-client still works.
   if (typeof registry !== 'object' || registry === null || typeof registry.registerMetric !== 'function' || typeof registry.getSingleMetric !== 'function') {

@@ -1,4 +1,4 @@
-import { PresenceConfigurationError, PresenceSerializationError } from '@presence/core';
+import { PresenceConfigurationError } from '@presence/core';
 import { describe, expect, test } from 'vitest';
 import { bytes } from './bytes.js';
 import { refusal } from '../test/refusal.js';

@@ -1,4 +1,4 @@
-import { PresenceConfigurationError, PresenceSerializationError } from '@presence/core';
+import { PresenceConfigurationError } from '@presence/core';
 import * as v from 'valibot';
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';

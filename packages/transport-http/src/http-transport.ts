@@ -3,6 +3,7 @@ import https from 'node:https';
 import { once } from 'node:events';
 import zlib from 'node:zlib';
 import {
+  describeValue,
   encodeString,
   excerptOf,
   PresenceConfigurationError,
@@ -66,7 +67,7 @@ function fail(field: string, message: string): never {
 function checkInteger(field: string, value: unknown, fallback: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    fail(field, `${field} must be an integer from 1 to ${max}; got ${String(value)}.`);
+    fail(field, `${field} must be an integer from 1 to ${max}; got ${describeValue(value)}.`);
   }
   return value;
 }
@@ -120,7 +121,7 @@ function safeCause(error: Error & { code?: unknown; syscall?: unknown }, request
 function headersOf(res: IncomingMessage): Readonly<Record<string, string | undefined>> {
   const headers = res.headers;
   if (headers['set-cookie'] === undefined) return headers as Record<string, string | undefined>;
-  return { ...headers, 'set-cookie': headers['set-cookie'].join(', ') } as Record<string, string | undefined>;
+  return { ...headers, 'set-cookie': headers['set-cookie'].join(', ') };
 }
 
 interface Shared {

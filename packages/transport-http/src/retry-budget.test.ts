@@ -54,7 +54,7 @@ describe('retryBudget', () => {
   ])('refuses %s = %s, naming the field', (field, value) => {
     const error = (() => {
       try {
-        retryBudget({ [field]: value } as never);
+        retryBudget({ [field]: value });
       } catch (caught) {
         return caught;
       }

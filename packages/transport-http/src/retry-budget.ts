@@ -1,4 +1,4 @@
-import { PresenceConfigurationError, rejectUnknownOptions } from '@presence/core';
+import { describeValue, PresenceConfigurationError, rejectUnknownOptions } from '@presence/core';
 
 export interface RetryBudgetOptions {
   /** Most tokens the bucket holds; it starts full. Default 500. */
@@ -37,7 +37,7 @@ function checkAmount(field: string, value: unknown, fallback: number, positive: 
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
     throw new PresenceConfigurationError(
       `retryBudget.${field}`,
-      `retryBudget: ${field} must be a finite number ${positive ? 'above' : 'of at least'} 0; got ${String(value)}.`,
+      `retryBudget: ${field} must be a finite number ${positive ? 'above' : 'of at least'} 0; got ${describeValue(value)}.`,
     );
   }
   return value;

@@ -1,4 +1,5 @@
 import {
+  describeValue,
   deriveCall,
   PresenceConfigurationError,
   PresenceError,
@@ -74,7 +75,7 @@ function checkNumber(field: string, value: unknown, fallback: number, rule: { mi
   if (typeof value !== 'number' || !Number.isFinite(value) || value < rule.min || value > rule.max || (rule.integer && !Number.isInteger(value))) {
     throw new PresenceConfigurationError(
       `retry.${field}`,
-      `retry: ${field} must be ${rule.integer ? 'an integer' : 'a number'} from ${rule.min} to ${rule.max}; got ${String(value)}.`,
+      `retry: ${field} must be ${rule.integer ? 'an integer' : 'a number'} from ${rule.min} to ${rule.max}; got ${describeValue(value)}.`,
     );
   }
   return value;

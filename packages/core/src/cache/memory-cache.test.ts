@@ -198,10 +198,10 @@ describe('single-flight', () => {
 describe('the memory store', () => {
   test('evicts the least recently used beyond maxEntries', () => {
     const store = createMemoryStore<number>({ maxEntries: 2 });
-    store.set('a', 1, { ttlMs: 1000, tags: ['t'] });
-    store.set('b', 2, { ttlMs: 1000, tags: ['t'] });
-    store.get('a');
-    store.set('c', 3, { ttlMs: 1000, tags: ['t'] });
+    void store.set('a', 1, { ttlMs: 1000, tags: ['t'] });
+    void store.set('b', 2, { ttlMs: 1000, tags: ['t'] });
+    void store.get('a'); // a read makes 'a' the most recently used
+    void store.set('c', 3, { ttlMs: 1000, tags: ['t'] });
     expect([store.get('a'), store.get('b'), store.get('c')]).toEqual([1, undefined, 3]);
     expect(store.size).toBe(2);
     expect(store.invalidate(['t'])).toBe(2);
