@@ -9,7 +9,8 @@ import { fixtureNames, readFixture, type Fixture } from '../../test/fixtures.js'
 
 type Body = Record<string, any>;
 
-const isRest = (name: string): boolean => !/subscribe/.test(name) && name !== 'official_js_sdk_12.0.3_wire_capture';
+// Subscribe bodies (`subscribe_*`, `jsnock_subscribe_*`) are not presence REST answers; `error_400_invalid_subscribe_key` is.
+const isRest = (name: string): boolean => !/^(jsnock_)?subscribe_/.test(name) && name !== 'official_js_sdk_12.0.3_wire_capture';
 
 interface Question {
   operation: 'hereNow' | 'whereNow' | 'getPresenceState' | 'setPresenceState' | 'heartbeat' | 'leave';
