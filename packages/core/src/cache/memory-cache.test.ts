@@ -6,6 +6,7 @@ import {
   createPresence,
   createSingleFlight,
   hereNow,
+  jsonValues,
   memoryCache,
   PresenceAbortError,
   type PresenceEventMap,
@@ -258,5 +259,16 @@ describe('canonical cache keys', () => {
     const otherOrigin = createPresence({ subscribeKey: 'sub', userId: 'me', transport: createMemoryTransport({ origin: 'https://other.example' }) }).config as ResolvedConfig;
     const otherKey = createPresence({ subscribeKey: 'sub2', userId: 'me', transport: createMemoryTransport({ origin: 'https://ps.pndsn.com' }) }).config as ResolvedConfig;
     expect(new Set([base, keyOf(otherOrigin, { channels: ['a'] }), keyOf(otherKey, { channels: ['a'] })]).size).toBe(3);
+  });
+
+  test("the serializer's id partitions the key: clients that decode state differently never share an answer", () => {
+    const withSerializer = (id: string) =>
+      createPresence({ subscribeKey: 'sub', userId: 'me', transport: createMemoryTransport({ origin: 'https://ps.pndsn.com' }), serializer: { ...jsonValues(), id } }).config as ResolvedConfig;
+    const plain = keyOf(config(), { channels: ['a'] });
+    const sameId = keyOf(withSerializer(jsonValues().id), { channels: ['a'] });
+    const typed = keyOf(withSerializer('json:mood-v2'), { channels: ['a'] });
+    const other = keyOf(withSerializer('bytes'), { channels: ['a'] });
+    expect(sameId).toBe(plain);
+    expect(new Set([plain, typed, other]).size).toBe(3);
   });
 });
