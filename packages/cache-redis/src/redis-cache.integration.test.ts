@@ -36,6 +36,35 @@ async function peer(transport = hereNowTransport(), options: Parameters<typeof c
   return { ...made, transport };
 }
 
+describe('redisCache and { fresh: true }', () => {
+  it('goes upstream past L1 and L2 (no lock, no shared flight) and keeps the fresh answer for both levels', async () => {
+    let uuids = ['alice', 'bob'];
+    const a = await peer(hereNowTransport({ uuids: () => uuids }));
+    const b = await peer(hereNowTransport({ uuids: () => ['never', 'asked'] }));
+    await a.client.hereNow({ channels: ['lobby'] });
+    await a.cache.flush();
+    uuids = ['carol'];
+    const fresh = await a.client.hereNow({ channels: ['lobby'] }, { fresh: true });
+    expect(fresh.channels[0]!.occupants.map((o) => o.userId)).toEqual(['carol']);
+    expect(a.transport.requests).toHaveLength(2);
+    await a.cache.flush();
+    // Kept in L1 of this process and in L2 for the other.
+    expect(await a.client.hereNow({ channels: ['lobby'] })).toBe(fresh);
+    const other = await b.client.hereNow({ channels: ['lobby'] });
+    expect(other.channels[0]!.occupants.map((o) => o.userId)).toEqual(['carol']);
+    expect(b.transport.requests).toHaveLength(0);
+    // A fresh call in the other process goes upstream too, even with L2 warm.
+    await b.client.hereNow({ channels: ['lobby'] }, { fresh: true });
+    expect(b.transport.requests).toHaveLength(1);
+  });
+
+  it('does not join a flight already in the air', async () => {
+    const p = await peer(hereNowTransport({ delayMs: 40 }));
+    await Promise.all([p.client.hereNow({ channels: ['lobby'] }), p.client.hereNow({ channels: ['lobby'] }, { fresh: true })]);
+    expect(p.transport.requests).toHaveLength(2);
+  });
+});
+
 describe('redisCache in one process', () => {
   it('serves 1,000 concurrent identical hereNow calls with 1 upstream request', async () => {
     const p = await peer(hereNowTransport({ delayMs: 30 }));

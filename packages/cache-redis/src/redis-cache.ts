@@ -389,6 +389,19 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
     return { output, result: 'miss' };
   }
 
+  /**
+   * `{ fresh: true }`: upstream answers (a roster's seed must not be served from a cache), with no
+   * lookup, lock or shared flight; the answer is still kept in both levels for the next caller.
+   */
+  async function fresh(next: Handler, call: Call, key: string, config: ResolvedConfig): Promise<{ output: unknown }> {
+    const result = await next(call);
+    const output = deepFreeze(result.output);
+    const tags = (): readonly string[] => cacheTagsOf(call.operation, call.params, config);
+    setL1(key, output, ttlMs, tags);
+    if (result.response) background(writeL2(key, result.response.body, tags, undefined));
+    return { ...result, output };
+  }
+
   async function invalidate(tags: readonly string[]): Promise<void> {
     const hashes = tags.map(hashOf);
     if (l1) void l1.invalidate(hashes);
@@ -433,6 +446,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
             }
             const key = cacheKeyOf(operation, call.params, config);
             if (key === undefined) return next(call);
+            if (call.fresh) return fresh(next, call, key, config);
             if (l1) {
               const cached = l1.get(key);
               if (cached !== undefined) {

@@ -110,9 +110,10 @@ export class CallFrame implements Call {
   readonly timeoutMs: number;
   readonly attempt: number;
   readonly request: PresenceRequest | undefined;
+  readonly fresh: boolean;
   readonly [CALL_SCOPE]: CallScope;
 
-  constructor(id: number, operation: AnyOperation, params: unknown, config: ResolvedConfig, scope: CallScope, timeoutMs: number, attempt: number, request: PresenceRequest | undefined) {
+  constructor(id: number, operation: AnyOperation, params: unknown, config: ResolvedConfig, scope: CallScope, timeoutMs: number, attempt: number, request: PresenceRequest | undefined, fresh: boolean) {
     this.id = id;
     this.operation = operation;
     this.params = params;
@@ -123,6 +124,7 @@ export class CallFrame implements Call {
     this.timeoutMs = timeoutMs;
     this.attempt = attempt;
     this.request = request;
+    this.fresh = fresh;
   }
 }
 
@@ -143,7 +145,7 @@ export function deriveCall(call: Call, changes: CallChanges): Call {
   const request = 'request' in changes ? changes.request : call.request;
   const attempt = changes.attempt ?? call.attempt;
   if (call instanceof CallFrame) {
-    return new CallFrame(call.id, call.operation, call.params, call.config, changes.scope ?? call[CALL_SCOPE], call.timeoutMs, attempt, request);
+    return new CallFrame(call.id, call.operation, call.params, call.config, changes.scope ?? call[CALL_SCOPE], call.timeoutMs, attempt, request, call.fresh);
   }
   // A plain copy someone spread: its signal is already a value, and may not be its scope's.
   const { scope } = changes;

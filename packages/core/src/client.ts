@@ -22,6 +22,9 @@ import { hereNow, type HereNowInput, type HereNowResult } from './operations/her
 import { leave, type LeaveInput } from './operations/leave.js';
 import { setPresenceState, type SetPresenceStateInput, type SetStateResult } from './operations/set-presence-state.js';
 import { whereNow, type WhereNowInput, type WhereNowResult } from './operations/where-now.js';
+import { subscribe, type PresenceEvent, type SubscribeInput, type SubscribeResult } from './operations/subscribe.js';
+import { hereNowAll, hereNowPages, type HereNowPage, type HereNowPagesInput } from './here-now-pages.js';
+import { DEFAULT_SUBSCRIBE_TIMEOUT_MS, PresenceWatch, type WatchOptions } from './watch.js';
 import { createStack } from './stack.js';
 import type { AnyOperation, Call, CallOptions, Handler, JsonValue, Operation, OperationName, ResolvedConfig, Stack, StackContext } from './types.js';
 
@@ -40,6 +43,16 @@ export interface PresenceClient<S = JsonValue> {
   heartbeat(): Builder<HeartbeatInput<S>, void>;
   leave(input: LeaveInput, options?: CallOptions): Promise<void>;
   leave(): Builder<LeaveInput, void>;
+  /**
+   * Live presence events for channels and groups, as an async iterator (`for await`): join, leave,
+   * timeout, stateChange and interval, resumed across reconnects with nothing lost or repeated.
+   * An observer by default (never an occupant). Ends on `break`, `return()` or `signal`.
+   */
+  watch(options: WatchOptions<S>): PresenceWatch<S>;
+  /** Here-now page by page (`limit`/`offset`), until every occupant is read. */
+  hereNowPages(input: HereNowPagesInput, options?: CallOptions): AsyncIterable<HereNowPage<S>>;
+  /** Every page of here-now collected into one result: all occupants, however many. */
+  hereNowAll(input: HereNowPagesInput, options?: CallOptions): Promise<HereNowResult<S>>;
   /** Runs any operation descriptor through the stack. */
   send<I, P, O>(operation: Operation<I, P, O>, input: I, options?: CallOptions): Promise<O>;
   readonly events: PresenceEvents;
@@ -50,7 +63,7 @@ export interface PresenceClient<S = JsonValue> {
 }
 
 // Every key of CallOptions, checked at compile time: a new call option must be added here too.
-const CALL_OPTION_KEYS = Object.keys({ signal: true, timeoutMs: true } satisfies Record<keyof CallOptions, true>);
+const CALL_OPTION_KEYS = Object.keys({ signal: true, timeoutMs: true, fresh: true } satisfies Record<keyof CallOptions, true>);
 
 /** Unknown keys in a call's input or options are a validation error: a misspelt field is never ignored. */
 function rejectUnknownKeys(operation: AnyOperation, input: unknown, callOptions: CallOptions | undefined): void {
@@ -81,8 +94,9 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
   const listeners = events[LISTENERS];
   const config = resolveConfig(options, events);
   const logger = createSafeLogger(options.logger);
-  const inflight: Record<OperationName, number> = { hereNow: 0, whereNow: 0, getPresenceState: 0, setPresenceState: 0, heartbeat: 0, leave: 0 };
-  const context: StackContext = { config: config, events, logger, inflight };
+  const subscribeTimeoutMs = checkTimeout('subscribeTimeoutMs', options.subscribeTimeoutMs, DEFAULT_SUBSCRIBE_TIMEOUT_MS);
+  const inflight: Record<OperationName, number> = { hereNow: 0, whereNow: 0, getPresenceState: 0, setPresenceState: 0, heartbeat: 0, leave: 0, subscribe: 0 };
+  const context: StackContext = { config: config as ResolvedConfig, events, logger, inflight };
   const stack = createStack(context);
   const transport = options.transport;
 
@@ -135,6 +149,9 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
     try {
       if (closed) throw new PresenceConfigurationError('client', `${operation.name}: the client is closed; create a new one.`);
       rejectUnknownKeys(operation, input, callOptions);
+      if (callOptions?.fresh !== undefined && typeof callOptions.fresh !== 'boolean') {
+        throw new PresenceValidationError('fresh', 'type', `${operation.name}: fresh must be true or false; got ${typeof callOptions.fresh}.`, { operation: operation.name });
+      }
       let timeoutMs = config.timeoutMs;
       try {
         timeoutMs = checkTimeout('timeoutMs', callOptions?.timeoutMs, config.timeoutMs);
@@ -147,7 +164,7 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
         operation.name,
         timeoutMs,
         callOptions?.signal,
-        (callScope) => handler(new CallFrame(callId, operation, params, config as ResolvedConfig, (scope = callScope), timeoutMs, 1, undefined)),
+        (callScope) => handler(new CallFrame(callId, operation, params, config as ResolvedConfig, (scope = callScope), timeoutMs, 1, undefined, callOptions?.fresh === true)),
         started,
       );
       // Read straight from the table: on a cached call even a call to `events.has` shows.
@@ -177,7 +194,23 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
         ? createBuilder<I, O>(operation.fields, (built, options) => send(operation, built as I, options))
         : send(operation, input, callOptions);
 
+  const sendSubscribe = (input: SubscribeInput<S>, callOptions: CallOptions) => send(subscribe, input, callOptions) as Promise<SubscribeResult<S>>;
+  // Watches not yet ended, so close() can end them.
+  const watches = new Set<PresenceWatch<S>>();
+  const sendHereNow = (input: HereNowInput, callOptions?: CallOptions) => send(hereNow, input, callOptions) as Promise<HereNowResult<S>>;
+
   const client = {
+    watch: (watchOptions: WatchOptions<S>) => {
+      if (closed) throw new PresenceConfigurationError('client', 'watch: the client is closed; create a new one.');
+      const watch = new PresenceWatch<S>(
+        { config, events, logger, stack, subscribeTimeoutMs, send: sendSubscribe, leave: (input, callOptions) => send(leave, input, callOptions), ended: (w) => watches.delete(w) },
+        watchOptions,
+      );
+      watches.add(watch);
+      return watch;
+    },
+    hereNowPages: (input: HereNowPagesInput, callOptions?: CallOptions) => hereNowPages(sendHereNow, config as ResolvedConfig, input, callOptions),
+    hereNowAll: (input: HereNowPagesInput, callOptions?: CallOptions) => hereNowAll(hereNowPages(sendHereNow, config as ResolvedConfig, input, callOptions)),
     hereNow: method(hereNow),
     whereNow: method(whereNow),
     setPresenceState: method(setPresenceState),
@@ -191,6 +224,8 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
     async close() {
       if (closed) return;
       closed = true;
+      // Watches end quietly (a participant's leave still goes out) before the transport goes away.
+      await Promise.all([...watches].map((watch) => watch.return()));
       await stack.close();
       await transport.close?.();
     },

@@ -31,6 +31,8 @@ export interface PresenceOptions<S = JsonValue> {
   plugins?: readonly Plugin[];
   /** Deadline for each call, covering every attempt and backoff. Default 10 000 ms. */
   timeoutMs?: number;
+  /** Deadline of each subscribe long-poll (`watch()`). Default 310 000 ms, as the official SDKs use (notes §6). */
+  subscribeTimeoutMs?: number;
   /** A pino-compatible logger; it only ever receives allow-listed, secret-free fields. */
   logger?: Logger;
   /** A state in a response that the serializer refuses: throw (default), or omit it and emit `stateDropped`. */
@@ -40,7 +42,7 @@ export interface PresenceOptions<S = JsonValue> {
 // Every key of PresenceOptions, checked at compile time, so a new option cannot be forgotten here.
 const OPTION_KEYS = Object.keys({
   subscribeKey: true, userId: true, publishKey: true, secretKey: true, authKey: true, transport: true,
-  serializer: true, plugins: true, timeoutMs: true, logger: true, invalidState: true,
+  serializer: true, plugins: true, timeoutMs: true, subscribeTimeoutMs: true, logger: true, invalidState: true,
 } satisfies Record<keyof PresenceOptions, true>);
 
 function fail(field: string, message: string): never {

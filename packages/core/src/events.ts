@@ -10,6 +10,12 @@ export type CacheResult = 'hit_l1' | 'hit_l2' | 'miss' | 'coalesced' | 'stale';
 /** `stale_connection`: a pooled keep-alive connection was already closed; sent again at once on a new one. */
 export type RetryReason = 'network_error' | 'stale_connection' | 'timeout' | 'rate_limited' | 'server_error';
 
+/** Why `watch()` reconnected: a retry's reasons, plus a response it could not read (garbage, a bad shape). */
+export type WatchReconnectReason = RetryReason | 'protocol_error';
+
+/** The presence event types `watch()` delivers (PresenceEvent['type']). */
+export type WatchEventType = 'join' | 'leave' | 'timeout' | 'stateChange' | 'interval';
+
 /** Every event the client and its plugins emit. Payloads never carry a secret, a URL or a state. */
 export interface PresenceEventMap {
   callStart: { operation: OperationName; callId: number };
@@ -28,6 +34,10 @@ export interface PresenceEventMap {
   cacheRefreshFailed: { operation: OperationName; store: string; error?: PresenceError };
   /** A state in a response failed to decode and was left out (`invalidState: 'omit'`). */
   stateDropped: { operation: OperationName; channel: string; userId: string; error: PresenceSerializationError };
+  /** `watch()` handed an event to its consumer; `lagMs` = now − the event's timestamp (clock skew included). */
+  watchEvent: { type: WatchEventType; lagMs: number };
+  /** `watch()` lost its long-poll and will reconnect after `delayMs`; `attempt` counts reconnects since the last success (1, 2, …). */
+  watchReconnect: { reason: WatchReconnectReason; attempt: number; delayMs: number };
 }
 
 export type PresenceEventName = keyof PresenceEventMap;
@@ -58,7 +68,7 @@ export interface PresenceEventHub extends PresenceEvents {
   readonly [LISTENERS]: ListenerTable;
 }
 
-const EVENT_NAMES = ['callStart', 'callEnd', 'attempt', 'retry', 'retryBudget', 'cache', 'cacheError', 'cacheCorrupt', 'circuit', 'cacheRefreshFailed', 'stateDropped'] as const satisfies readonly PresenceEventName[];
+const EVENT_NAMES = ['callStart', 'callEnd', 'attempt', 'retry', 'retryBudget', 'cache', 'cacheError', 'cacheCorrupt', 'circuit', 'cacheRefreshFailed', 'stateDropped', 'watchEvent', 'watchReconnect'] as const satisfies readonly PresenceEventName[];
 // Fails to compile when an event is added to PresenceEventMap but not to the list (on() would refuse it).
 const EVERY_EVENT_LISTED: Exclude<PresenceEventName, (typeof EVENT_NAMES)[number]> extends never ? true : never = true;
 void EVERY_EVENT_LISTED;

@@ -10,6 +10,11 @@ export { setPresenceState, type SetPresenceStateInput, type SetPresenceStatePara
 export { getPresenceState, type GetPresenceStateInput, type GetPresenceStateParams, type GetStateResult, type GetStateInfo } from './operations/get-presence-state.js';
 export { heartbeat, MAX_HEARTBEAT_SECONDS, type HeartbeatInput, type HeartbeatParams } from './operations/heartbeat.js';
 export { leave, type LeaveInput, type LeaveParams } from './operations/leave.js';
+export { subscribe, PRESENCE_SUFFIX, type PresenceEvent, type SubscribeInput, type SubscribeParams, type SubscribeResult } from './operations/subscribe.js';
+
+// Live presence and paging
+export { PresenceWatch, DEFAULT_SUBSCRIBE_TIMEOUT_MS, watchReconnectReasonOf, type WatchOptions } from './watch.js';
+export { hereNowPages, hereNowAll, type HereNowPage, type HereNowPagesInput } from './here-now-pages.js';
 
 // Contracts
 export type {
@@ -30,6 +35,7 @@ export type {
   Plugin,
   PresenceRequest,
   PresenceResponse,
+  ReconnectBudget,
   QueryParam,
   ResolvedConfig,
   Stack,
@@ -62,6 +68,8 @@ export {
   type PresenceEvents,
   type PresenceListener,
   type RetryReason,
+  type WatchEventType,
+  type WatchReconnectReason,
 } from './events.js';
 export { createSafeLogger, type LogFields, type Logger, type SafeLogger } from './logger.js';
 

@@ -31,6 +31,7 @@ export function createStack(context: StackContext): ComposableStack {
 
   return {
     context,
+    retryBudget: undefined,
     add(middleware, options: MiddlewareOptions) {
       const { name, step, priority = 0 } = options;
       if (typeof name !== 'string' || name.length === 0) throw new PresenceConfigurationError('name', 'A middleware needs a non-empty name.');

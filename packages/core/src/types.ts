@@ -6,7 +6,7 @@ import type { SafeLogger } from './logger.js';
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
-export type OperationName = 'hereNow' | 'whereNow' | 'getPresenceState' | 'setPresenceState' | 'heartbeat' | 'leave';
+export type OperationName = 'hereNow' | 'whereNow' | 'getPresenceState' | 'setPresenceState' | 'heartbeat' | 'leave' | 'subscribe';
 
 /** One query parameter: its name and its raw (not yet percent-encoded) value. Order is kept. */
 export type QueryParam = readonly [name: string, value: string];
@@ -116,6 +116,11 @@ export interface Operation<I, P, O> {
   parse(body: JsonObject, params: P, config: ResolvedConfig): O;
   cacheKey?(params: P): CacheKeyParts;
   invalidates?(params: P): Invalidation | undefined;
+  /**
+   * A long-poll the server holds open until something happens (subscribe): never cached, and never
+   * retried by middleware; its caller (`watch()`) reconnects and resumes from its own cursor.
+   */
+  readonly longPoll?: boolean;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -125,6 +130,11 @@ export interface CallOptions {
   signal?: AbortSignal | undefined;
   /** Overrides the client's deadline for this call. */
   timeoutMs?: number | undefined;
+  /**
+   * Answer from upstream: caches step aside (they may still store the fresh answer). For reads
+   * that must not be served from memory, such as a roster's seed (DESIGN §7).
+   */
+  fresh?: boolean | undefined;
 }
 
 /** One call as it travels down the stack. Middleware passes on new objects; it never mutates one. */
@@ -139,6 +149,8 @@ export interface Call {
   readonly deadline: number;
   readonly timeoutMs: number;
   readonly attempt: number;
+  /** The caller asked for an answer from upstream (`CallOptions.fresh`): caches must not answer it. */
+  readonly fresh?: boolean | undefined;
   /** Set by the serialize step. */
   readonly request?: PresenceRequest | undefined;
 }
@@ -189,6 +201,21 @@ export interface Stack {
   readonly context: StackContext;
   /** Runs when the client closes, in reverse order of registration. */
   onClose(hook: () => Promise<void> | void): void;
+  /**
+   * The retry budget a retry plugin installed (`retry()` sets it), so `watch()`'s reconnects draw
+   * on the same bound as the calls' retries. Undefined when no retry plugin is installed.
+   */
+  retryBudget?: ReconnectBudget | undefined;
+}
+
+/** What `watch()` asks before each reconnect: a token bucket shared with the retries of calls. */
+export interface ReconnectBudget {
+  /** Takes the cost of one retry (a timeout's costs more); false, and nothing taken, when too few tokens are left. */
+  acquire(timeout: boolean): boolean;
+  /** A request succeeded at its first try: gives back a little. Returns whether the tokens changed. */
+  refund(): boolean;
+  /** Tokens left now. */
+  readonly tokens: number;
 }
 
 /** A plugin validates its options in its factory and returns this. */

@@ -1,42 +1,14 @@
 /** The emulator over real loopback HTTP: wire forms, bad requests, admin API, faults, cache, timeouts. */
-import { Agent, request, type IncomingHttpHeaders } from 'node:http';
+import { Agent } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { call as callPort, type Answer } from '../test/loopback.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from './create-emulator.js';
-
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  text: string;
-  json: unknown;
-  reusedSocket: boolean;
-}
 
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
 function call(emulator: Emulator, path: string, init: { method?: string; body?: string; timeoutMs?: number } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port: emulator.port, path, method: init.method ?? 'GET', agent, timeout: init.timeoutMs ?? 5000 },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = text === '' ? undefined : JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json, reusedSocket: req.reusedSocket });
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('client timeout')));
-    req.on('error', reject);
-    req.end(init.body);
-  });
+  return callPort(emulator.port, path, { timeoutMs: 5000, ...init, agent });
 }
 
 /** Send raw bytes (for requests no HTTP client would produce) and collect the reply until close. */
@@ -196,7 +168,7 @@ describe('bad requests never take it down', () => {
     const notFound = await call(emulator, '/v2/presence/demo/demo/channel/channelSwift/heartbeat');
     expect([notFound.status, notFound.text]).toEqual([404, `{"message": "Not found: '/v2/presence/demo/demo/channel/channelSwift/heartbeat'","error": 1,"service": "Presence"}`]);
     expect(notFound.headers['content-type']).toContain('javascript');
-    expect((await call(emulator, '/v2/subscribe/demo/c/0')).status).toBe(404);
+    expect((await call(emulator, '/publish/demo/demo/0/c/0/%22hi%22')).status).toBe(404);
     expect((await call(emulator, `${P}/channel/c`, { method: 'POST', body: 'x' })).status).toBe(404);
     const badEncoding = await call(emulator, `${P}/channel/%E0%A4%A?uuid=%zz`);
     expect([badEncoding.status, badEncoding.json]).toEqual([400, { message: 'Could Not Parse Request', error: true, service: 'Access Manager', status: 400 }]);
@@ -313,15 +285,26 @@ describe('connections', () => {
 });
 
 describe('its own failures are never silent (issue 16, defect 8)', () => {
+  // A clock that fails while armed stands in for a bug in a request handler.
+  let armed = false;
   const boom = () => {
-    throw new Error('a bug in the emulator');
+    if (armed) throw new Error('a bug in the emulator');
+    return Date.now();
+  };
+  const failing = async (emulator: Emulator, path: string) => {
+    armed = true;
+    try {
+      return await call(emulator, path);
+    } finally {
+      armed = false;
+    }
   };
 
   it('a request it fails to handle gets a 500, and onError hears of it without the query', async () => {
     const seen: Array<{ message: string; method: string; path: string }> = [];
-    const broken = await createEmulator({ now: boom, onError: (error, where) => seen.push({ message: (error as Error).message, ...where }) });
+    const broken = await createEmulator({ now: boom, sweepIntervalMs: 0, onError: (error, where) => seen.push({ message: (error as Error).message, ...where }) });
     try {
-      const answer = await call(broken, '/v2/presence/sub-key/demo/channel/lobby/heartbeat?uuid=u&auth=SECRET-AUTH&signature=v2.SIG');
+      const answer = await failing(broken, '/v2/presence/sub-key/demo/channel/lobby/heartbeat?uuid=u&auth=SECRET-AUTH&signature=v2.SIG');
       expect(answer.status).toBe(500);
       expect(seen).toEqual([{ message: 'a bug in the emulator', method: 'GET', path: '/v2/presence/sub-key/demo/channel/lobby/heartbeat' }]);
       expect(broken.stats().internalErrors).toBe(1);
@@ -334,9 +317,9 @@ describe('its own failures are never silent (issue 16, defect 8)', () => {
     const lines: string[] = [];
     const write = process.stderr.write.bind(process.stderr);
     process.stderr.write = ((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0);
-    const broken = await createEmulator({ now: boom });
+    const broken = await createEmulator({ now: boom, sweepIntervalMs: 0 });
     try {
-      expect((await call(broken, '/v2/presence/sub-key/demo/channel/lobby/heartbeat?uuid=u&auth=SECRET-AUTH')).status).toBe(500);
+      expect((await failing(broken, '/v2/presence/sub-key/demo/channel/lobby/heartbeat?uuid=u&auth=SECRET-AUTH')).status).toBe(500);
     } finally {
       process.stderr.write = write;
       await broken.close();

@@ -13,8 +13,11 @@ import {
   type OperationName,
   type ParsedRequest,
 } from './parse-request.js';
+import { PresenceEventLog } from './presence-event-log.js';
 import { PresenceStore, type PresenceStoreCounts } from './presence-store.js';
 import { verifySignature } from './sign-request.js';
+import { SubscribeHub, type LongPollCounts, type SubscribeStats } from './subscribe-hub.js';
+import { TimetokenClock } from './timetoken-clock.js';
 
 export interface EmulatorOptions {
   /** 0 (default) picks a free port. */
@@ -48,11 +51,24 @@ export interface EmulatorOptions {
    * `path` has no query (it may hold an auth key or a signature). Default: one line on stderr.
    */
   onError?: (error: unknown, request: { method: string; path: string }) => void;
+  /** How long a subscribe long-poll is held without events before it is answered empty. Default 280 000 ms. */
+  subscribeHoldMs?: number;
+  /** Above this occupancy a channel's per-user events give way to `interval` events (PubNub's "Announce Max"). Default 20. */
+  announceMax?: number;
+  /** Period of `interval` events for channels in interval mode. Default 10 s. */
+  intervalSec?: number;
+  /** Interval delta lists larger than this (bytes of JSON) become `here_now_refresh: true`. Default 30 000. */
+  intervalDeltaMaxBytes?: number;
+  /** Presence events kept per channel for catch-up by timetoken. Default 100. */
+  catchUpBufferSize?: number;
+  /** Presence events older than this are dropped from the catch-up buffer. Default 600 000 ms (10 min). */
+  catchUpMaxAgeMs?: number;
 }
 
 const OPTION_KEYS = Object.keys({
   port: true, host: true, presenceTimeoutSec: true, secretKey: true, publishKey: true, now: true, sweepIntervalMs: true,
   hereNowCacheMs: true, latencyMs: true, faults: true, maxUrlLength: true, globalHereNow: true, random: true, onError: true,
+  subscribeHoldMs: true, announceMax: true, intervalSec: true, intervalDeltaMaxBytes: true, catchUpBufferSize: true, catchUpMaxAgeMs: true,
 } satisfies Record<keyof EmulatorOptions, true>);
 
 /** Writes what went wrong, never the query string (auth keys, signatures). */
@@ -77,6 +93,30 @@ export interface EmulatorStats {
   /** Users removed by the timeout sweep since start or the last reset. */
   timeouts: number;
   presence: PresenceStoreCounts;
+  subscribe: SubscribeStats & {
+    /** Presence events appended to `-pnpres` channels (per-user, interval and admin-published). */
+    eventsPublished: number;
+    /** Presence events currently held in the catch-up buffers. */
+    eventsBuffered: number;
+  };
+}
+
+/** An arbitrary presence event for `publishPresenceEvent` / `POST /__emulator/presence-events`. */
+export interface PresenceEventInput {
+  subscribeKey: string;
+  /** The real channel (`room`); a trailing `-pnpres` is accepted and ignored. */
+  channel: string;
+  /** The envelope's `d`, sent verbatim (e.g. `{ action: 'join', uuid, timestamp, occupancy }`). */
+  event: Record<string, unknown>;
+  /** Optional envelope `u` (server meta); left out when not given. */
+  meta?: Record<string, unknown>;
+}
+
+export interface TickResult {
+  /** Users removed by the timeout sweep (each one a `timeout` event or an interval delta). */
+  timedOut: number;
+  /** `interval` events sent. */
+  intervals: number;
 }
 
 export interface Emulator {
@@ -91,6 +131,12 @@ export interface Emulator {
   setLatency(ms: number): void;
   /** Run one timeout sweep now (for tests with a fake clock); returns how many users timed out. */
   sweep(): number;
+  /** Run the clock-driven work now: the timeout sweep, due `interval` events and catch-up buffer ageing. */
+  tick(): TickResult;
+  /** Subscribe long-polls held open right now, per channel and channel group. */
+  longPolls(): LongPollCounts;
+  /** Append an arbitrary presence event to `<channel>-pnpres`; returns its 17-digit timetoken. */
+  publishPresenceEvent(input: PresenceEventInput): string;
 }
 
 const BASE_HEADERS = {
@@ -118,10 +164,28 @@ function originFor(host: string, port: number): string {
   return host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`;
 }
 
+/** setTimeout's limit: a longer delay fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function checkOption(name: string, value: number | undefined, min: number, integer = false, max = Number.MAX_SAFE_INTEGER): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw new RangeError(
+      `createEmulator: ${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${String(value)}`,
+    );
+  }
+}
+
 export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const unknown = Object.keys(options).find((key) => !OPTION_KEYS.includes(key));
   if (unknown !== undefined) throw new TypeError(`createEmulator: unknown option "${unknown}"; the options are ${OPTION_KEYS.join(', ')}.`);
   const onError = options.onError ?? logInternalError;
+  checkOption('subscribeHoldMs', options.subscribeHoldMs, 1, false, MAX_TIMER_MS);
+  checkOption('announceMax', options.announceMax, 0, true);
+  checkOption('intervalSec', options.intervalSec, 0.001);
+  checkOption('intervalDeltaMaxBytes', options.intervalDeltaMaxBytes, 0, true);
+  checkOption('catchUpBufferSize', options.catchUpBufferSize, 0, true);
+  checkOption('catchUpMaxAgeMs', options.catchUpMaxAgeMs, 0);
   const now = options.now ?? Date.now;
   const host = options.host ?? '127.0.0.1';
   const maxUrlLength = options.maxUrlLength ?? 32 * 1024;
@@ -131,6 +195,26 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const faults = new FaultInjector(options.random ?? Math.random);
   if (options.faults) faults.set(options.faults);
   let latencyMs = options.latencyMs ?? 0;
+  const timetokens = new TimetokenClock(now);
+  const eventLog = new PresenceEventLog(
+    now,
+    timetokens,
+    {
+      announceMax: options.announceMax ?? 20,
+      intervalSec: options.intervalSec ?? 10,
+      intervalDeltaMaxBytes: options.intervalDeltaMaxBytes ?? 30_000,
+      catchUpBufferSize: options.catchUpBufferSize ?? 100,
+      catchUpMaxAgeMs: options.catchUpMaxAgeMs ?? 600_000,
+    },
+    (subKey, channel) => store.channel(subKey, channel)?.occupancy ?? 0,
+    (subKey, channel) => hub.wake(subKey, channel),
+  );
+  const hub = new SubscribeHub(store, eventLog, timetokens, { holdMs: options.subscribeHoldMs ?? 280_000 });
+  store.onChange = (change) => {
+    eventLog.record(change);
+    if (change.action === 'leave' || change.action === 'timeout') hub.forget(change.subKey, change.uuid, change.channel);
+  };
+  const openSubscribes = new Set<ServerResponse>();
 
   let total = 0;
   let byOperation = emptyCounts();
@@ -152,9 +236,22 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     internalErrors,
     timeouts: store.timeouts,
     presence: store.counts(),
+    subscribe: { ...hub.subscribeStats(), eventsPublished: eventLog.published, eventsBuffered: eventLog.buffered },
   });
 
+  const tick = (): TickResult => ({ timedOut: store.sweep(), intervals: eventLog.tick() });
+
+  const publishPresenceEvent = (input: PresenceEventInput): string => {
+    const problem = presenceEventProblem(input);
+    if (problem) throw new TypeError(`publishPresenceEvent: ${problem}`);
+    const channel = input.channel.endsWith('-pnpres') ? input.channel.slice(0, -'-pnpres'.length) : input.channel;
+    return eventLog.publish(input.subscribeKey, channel, input.event, input.meta).toString();
+  };
+
   const reset = (): void => {
+    // Held polls are answered first (empty, fresh cursor): what they waited for no longer exists.
+    hub.reset();
+    eventLog.reset();
     store.reset();
     faults.set([]);
     latencyMs = 0;
@@ -227,6 +324,15 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       return adminJson(200, { ok: true });
     }
     if (path === 'sweep' && method === 'POST') return adminJson(200, { ok: true, timedOut: store.sweep() });
+    if (path === 'tick' && method === 'POST') return adminJson(200, { ok: true, ...tick() });
+    if (path === 'long-polls' && method === 'GET') return adminJson(200, hub.longPolls());
+    if (path === 'presence-events' && method === 'POST') {
+      const parsed = await readJson();
+      if (!('value' in parsed)) return parsed;
+      const problem = presenceEventProblem(parsed.value);
+      if (problem) return adminJson(400, { error: true, message: problem });
+      return adminJson(200, { ok: true, timetoken: publishPresenceEvent(parsed.value as PresenceEventInput) });
+    }
     if (path === 'faults' && method === 'GET') return adminJson(200, { rules: faults.rules() });
     if (path === 'faults' && method === 'DELETE') {
       faults.set([]);
@@ -279,7 +385,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
 
   const serve = (req: IncomingMessage, parsed: ParsedRequest): Reply => {
     const { route } = parsed;
-    if (req.method !== 'GET' || route.kind === 'notFound' || route.kind === 'admin') {
+    // Subscribe is answered by the hub before we get here.
+    if (req.method !== 'GET' || route.kind === 'notFound' || route.kind === 'admin' || route.kind === 'subscribe') {
       return { status: 404, body: notFoundBody(parsed.rawPath) };
     }
     if (route.kind === 'time') {
@@ -371,6 +478,20 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       applyFault(res, req, fault);
       return;
     }
+    if (route.kind === 'subscribe') {
+      if (!checkSignature(req, parsed)) {
+        signatureFailures += 1;
+        send(res, { status: 403, body: errorBodies.invalidSignature });
+        return;
+      }
+      openSubscribes.add(res);
+      res.once('close', () => openSubscribes.delete(res));
+      hub.handle(route, parsed.params, {
+        send: (reply) => send(res, reply),
+        onClose: (listener) => res.once('close', listener),
+      });
+      return;
+    }
     send(res, serve(req, parsed));
   };
 
@@ -421,7 +542,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const port = typeof address === 'object' && address ? address.port : (options.port ?? 0);
 
   const sweepIntervalMs = options.sweepIntervalMs ?? 1000;
-  const sweepTimer = sweepIntervalMs > 0 ? setInterval(() => store.sweep(), sweepIntervalMs) : undefined;
+  const sweepTimer = sweepIntervalMs > 0 ? setInterval(tick, sweepIntervalMs) : undefined;
   // The sweep must never keep a test runner or CLI alive on its own.
   sweepTimer?.unref();
 
@@ -436,17 +557,43 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       latencyMs = ms;
     },
     sweep: () => store.sweep(),
-    close: () => {
-      if (closed) return Promise.resolve();
+    tick,
+    longPolls: () => hub.longPolls(),
+    publishPresenceEvent,
+    close: async () => {
+      if (closed) return;
       closed = true;
       if (sweepTimer) clearInterval(sweepTimer);
       for (const timer of pendingTimers) clearTimeout(timer);
       pendingTimers.clear();
-      return new Promise<void>((resolve) => {
+      hub.close();
+      // Let the empty answers to held long-polls reach their sockets before those are destroyed (bounded wait).
+      const flushed = [...openSubscribes].map((res) => new Promise<void>((resolve) => {
+        if (res.writableFinished || res.destroyed) resolve();
+        else res.once('close', () => resolve()).once('finish', () => resolve());
+      }));
+      await Promise.race([Promise.all(flushed), new Promise<void>((resolve) => setTimeout(resolve, 500).unref())]);
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Idle keep-alive sockets, hung requests and delayed answers would otherwise hold close() open.
         server.closeAllConnections();
       });
     },
   };
+}
+
+/** Why an admin presence event is unusable, or undefined when it is fine. */
+function presenceEventProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) {
+    return 'body must be {"subscribeKey": "...", "channel": "...", "event": {...}, "meta"?: {...}}';
+  }
+  const input = value as Record<string, unknown>;
+  if (typeof input.subscribeKey !== 'string' || input.subscribeKey === '') return 'subscribeKey must be a non-empty string';
+  if (typeof input.channel !== 'string' || input.channel === '' || input.channel === '-pnpres') {
+    return 'channel must be a non-empty channel name';
+  }
+  const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(input.event)) return 'event must be a JSON object (the envelope\'s "d", e.g. {"action":"join","uuid":"u1","timestamp":1700000000,"occupancy":1})';
+  if (input.meta !== undefined && !isObject(input.meta)) return 'meta must be a JSON object when given';
+  return undefined;
 }

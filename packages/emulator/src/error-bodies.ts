@@ -38,6 +38,13 @@ export const errorBodies = {
   internalError: '{"status": 500, "error": 1, "message": "Internal Server Error", "service": "Presence"}',
   /** Same words as the false-200 body, but sent with HTTP 503. */
   serviceUnavailable: '{"status": 503, "message": "Service Unavailable", "error": 1, "service": "Presence"}',
+  /**
+   * Not in the notes: a subscribe whose channel groups hold no channels (and that names no channel). The
+   * message is the one the SDKs match on (c-core `PNR_GROUP_EMPTY`, C# `EmptyGroupSubscription`, Go tests);
+   * the shape is the PubSub error object seen in public write-ups of that answer.
+   */
+  emptyGroupSubscription:
+    '{"status":400,"service":"PubSub","error":true,"message":"Channel group or groups result in empty subscription set"}',
   /** §5 "outage" (Swift mock). */
   gatewayTimeout: '{"service":"Access Manager","status":504,"error":true,"message":"Service Unavailable"}',
 } as const;

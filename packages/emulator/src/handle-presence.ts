@@ -20,12 +20,12 @@ const fail = (status: number, body: string): Reply => ({ status, body });
 /** Heartbeat and leave ignore `-pnpres` names, as the JS and Swift SDKs strip them anyway (notes §3.5). */
 const notPresenceChannel = (name: string): boolean => !name.endsWith('-pnpres');
 
-function isPlainObject(value: unknown): value is PresenceState {
+export function isPlainObject(value: unknown): value is PresenceState {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Parse a `state` query value; `undefined` means "not valid JSON". */
-function parseJson(raw: string): { value: unknown } | undefined {
+export function parseJson(raw: string): { value: unknown } | undefined {
   try {
     return { value: JSON.parse(raw) as unknown };
   } catch {
@@ -224,7 +224,7 @@ function heartbeat(
  * (notes §3.5). The official JS SDK's `setState({withHeartbeat:true})` sends the state un-keyed, so when
  * no key names a requested channel or group, the whole object is taken as the state of every channel.
  */
-function heartbeatStates(
+export function heartbeatStates(
   store: PresenceStore,
   subKey: string,
   value: PresenceState,

@@ -1,5 +1,5 @@
 export { createEmulator } from './create-emulator.js';
-export type { Emulator, EmulatorOptions, EmulatorStats } from './create-emulator.js';
+export type { Emulator, EmulatorOptions, EmulatorStats, PresenceEventInput, TickResult } from './create-emulator.js';
 export { faultPresets, validateFaultRules } from './fault-injector.js';
 export type { FaultPreset, FaultResponse, FaultRule } from './fault-injector.js';
 export { operationNames } from './parse-request.js';
@@ -7,3 +7,5 @@ export type { OperationName } from './parse-request.js';
 export { encodeString, signRequest } from './sign-request.js';
 export type { SignatureInput } from './sign-request.js';
 export type { PresenceState } from './presence-store.js';
+export { MAX_MESSAGES_PER_RESPONSE } from './subscribe-hub.js';
+export type { LongPollCounts, SubscribeStats } from './subscribe-hub.js';

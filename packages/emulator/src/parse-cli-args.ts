@@ -11,17 +11,27 @@ export const cliUsage = `Usage: presence-emulator [options]
   --here-now-cache <ms>    here-now response cache (0 = off; 3000 = like PubNub)
   --latency <ms>           delay every answer
   --no-global-here-now     answer global here-now with the 402 body
+  --subscribe-hold <ms>    hold an idle subscribe long-poll this long (default 280000)
+  --announce-max <n>       occupancy above which a channel sends interval events (default 20)
+  --interval <s>           period of interval events (default 10)
+  --interval-delta-max-bytes <n>
+                           bigger interval delta lists become here_now_refresh (default 30000)
+  --catch-up-size <n>      presence events kept per channel for catch-up (default 100)
+  --catch-up-age <ms>      oldest presence event kept for catch-up (default 600000)
   -h, --help               show this help
 
 Prints its origin (e.g. http://127.0.0.1:8090) on stdout; stops on SIGINT/SIGTERM.
-Admin API: GET /__emulator/stats, POST /__emulator/reset, POST /__emulator/faults, POST /__emulator/latency.`;
+Admin API: GET /__emulator/stats, POST /__emulator/reset, POST /__emulator/faults, POST /__emulator/latency,
+POST /__emulator/tick, GET /__emulator/long-polls, POST /__emulator/presence-events.`;
 
 export class CliUsageError extends Error {}
 
-function numberArg(name: string, value: string | undefined, min: number): number | undefined {
+function numberArg(name: string, value: string | undefined, min: number, integer = false): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < min) throw new CliUsageError(`--${name} must be a number >= ${min}, got ${value}`);
+  if (value.trim() === '' || !Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
+    throw new CliUsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${value}`);
+  }
   return n;
 }
 
@@ -40,6 +50,12 @@ export function parseCliArgs(argv: readonly string[]): EmulatorOptions | undefin
         'here-now-cache': { type: 'string' },
         latency: { type: 'string' },
         'no-global-here-now': { type: 'boolean' },
+        'subscribe-hold': { type: 'string' },
+        'announce-max': { type: 'string' },
+        interval: { type: 'string' },
+        'interval-delta-max-bytes': { type: 'string' },
+        'catch-up-size': { type: 'string' },
+        'catch-up-age': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -63,5 +79,17 @@ export function parseCliArgs(argv: readonly string[]): EmulatorOptions | undefin
   const latency = numberArg('latency', values.latency, 0);
   if (latency !== undefined) options.latencyMs = latency;
   if (values['no-global-here-now']) options.globalHereNow = false;
+  const hold = numberArg('subscribe-hold', values['subscribe-hold'], 1);
+  if (hold !== undefined) options.subscribeHoldMs = hold;
+  const announceMax = numberArg('announce-max', values['announce-max'], 0, true);
+  if (announceMax !== undefined) options.announceMax = announceMax;
+  const interval = numberArg('interval', values.interval, 0.001);
+  if (interval !== undefined) options.intervalSec = interval;
+  const deltaMax = numberArg('interval-delta-max-bytes', values['interval-delta-max-bytes'], 0, true);
+  if (deltaMax !== undefined) options.intervalDeltaMaxBytes = deltaMax;
+  const catchUpSize = numberArg('catch-up-size', values['catch-up-size'], 0, true);
+  if (catchUpSize !== undefined) options.catchUpBufferSize = catchUpSize;
+  const catchUpAge = numberArg('catch-up-age', values['catch-up-age'], 0);
+  if (catchUpAge !== undefined) options.catchUpMaxAgeMs = catchUpAge;
   return options;
 }

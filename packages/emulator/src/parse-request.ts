@@ -32,6 +32,8 @@ export type Route =
   | { kind: 'setState'; subKey: string; channels: string[]; uuid: string }
   | { kind: 'heartbeat'; subKey: string; channels: string[] }
   | { kind: 'leave'; subKey: string; channels: string[] }
+  /** `channels` as in the path, `-pnpres` names included; groups come from the `channel-group` param. */
+  | { kind: 'subscribe'; subKey: string; channels: string[] }
   /** `group === null` lists groups; `deleteGroup` is the `/remove` suffix. */
   | { kind: 'channelGroup'; subKey: string; group: string | null; deleteGroup: boolean }
   | { kind: 'time' }
@@ -120,6 +122,10 @@ function routePath(rawPath: string): Route {
     }
     return { kind: 'notFound' };
   }
+  // `/v2/subscribe/{sub}/{channels or ","}/{callback}`: the callback segment is always `0` from the SDKs.
+  if (s[1] === 'v2' && s[2] === 'subscribe' && s[3] !== undefined && s[4] !== undefined && s.length === 6) {
+    return { kind: 'subscribe', subKey: decode(s[3]), channels: splitNames(s[4]) };
+  }
   if (s[1] === 'v1' && s[2] === 'channel-registration' && s[3] === 'sub-key' && s[4] !== undefined && s[5] === 'channel-group') {
     const subKey = decode(s[4]);
     if (s.length === 6) return { kind: 'channelGroup', subKey, group: null, deleteGroup: false };
@@ -172,6 +178,8 @@ export function operationOf(route: Route): OperationName {
       return 'channelGroups';
     case 'time':
       return 'time';
+    case 'subscribe':
+      return 'subscribe';
     default:
       return 'other';
   }

@@ -9,7 +9,30 @@ export interface PresenceMember {
   present: boolean;
   /** Epoch ms after which (strictly) the record expires: a timeout when present, a drop otherwise. */
   expiresAt: number;
+  /** The last heartbeat value in seconds: what a subscribe without `heartbeat=` reuses (notes §9.5). */
+  timeoutSec: number;
   state: PresenceState | undefined;
+}
+
+/** One change of presence, as it becomes a presence event on `<channel>-pnpres` (notes §4). */
+export interface PresenceChange {
+  subKey: string;
+  channel: string;
+  action: 'join' | 'leave' | 'timeout' | 'state-change';
+  uuid: string;
+  /** Occupancy after the change. */
+  occupancy: number;
+  /** The new state, for `state-change`. */
+  state?: PresenceState;
+}
+
+export type PresenceChangeListener = (change: PresenceChange) => void;
+
+/** State equality for "did it change": states are JSON objects from query strings, so JSON text compares them. */
+function sameState(a: PresenceState | undefined, b: PresenceState | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 export interface ChannelPresence {
@@ -51,6 +74,8 @@ export class PresenceStore {
   /** Lower bound of every record's expiresAt: lets a sweep return at once when nothing can expire. */
   private earliestExpiry = Number.POSITIVE_INFINITY;
   private timeoutCount = 0;
+  /** Told about every join, leave, timeout and state change, in the order they happen. */
+  onChange: PresenceChangeListener | undefined;
 
   constructor(
     private readonly now: () => number,
@@ -88,44 +113,81 @@ export class PresenceStore {
   }
 
   /**
-   * Mark `uuid` present on each channel for `heartbeatSec` seconds. `states` (channel -> state) replaces
-   * the stored state where given; channels absent from it keep theirs.
+   * Mark `uuid` present on each channel for `heartbeatSec` seconds (when undefined: the member's last
+   * value, else the default). `states` (channel -> state) replaces the stored state where given; channels
+   * absent from it keep theirs. A first sighting is a `join`; a join with state, or a changed state, is
+   * followed by a `state-change` so observers learn the state from events alone.
    */
   heartbeat(
     subKey: string,
     uuid: string,
     channels: readonly string[],
-    heartbeatSec: number,
+    heartbeatSec: number | undefined,
     states?: ReadonlyMap<string, PresenceState>,
   ): void {
     const space = this.space(subKey);
-    const expiresAt = this.now() + heartbeatSec * 1000;
-    this.noteExpiry(expiresAt);
+    const now = this.now();
     for (const name of channels) {
       const channel = channelOf(space, name);
       const existing = channel.members.get(uuid);
-      const state = states?.get(name) ?? existing?.state;
+      const given = states?.get(name);
+      const state = given ?? existing?.state;
+      const timeoutSec = heartbeatSec ?? (existing?.present ? existing.timeoutSec : this.defaultTimeoutSec);
+      const expiresAt = now + timeoutSec * 1000;
+      this.noteExpiry(expiresAt);
       if (existing?.present) {
+        const changed = given !== undefined && !sameState(existing.state, given);
         existing.expiresAt = expiresAt;
+        existing.timeoutSec = timeoutSec;
         existing.state = state;
+        if (changed) this.emit(subKey, name, 'state-change', uuid, channel.occupancy, state);
         continue;
       }
       // Re-insert so the Map position is the join time, not the time state was first set.
       if (existing) channel.members.delete(uuid);
-      channel.members.set(uuid, { present: true, expiresAt, state });
+      channel.members.set(uuid, { present: true, expiresAt, timeoutSec, state });
       channel.occupancy += 1;
       this.markPresent(space, uuid, name);
+      this.emit(subKey, name, 'join', uuid, channel.occupancy);
+      if (state !== undefined) this.emit(subKey, name, 'state-change', uuid, channel.occupancy, state);
     }
+  }
+
+  /**
+   * Extend the expiry of `uuid` where it is still present, never joining it again: a subscribe
+   * response registers as a heartbeat (notes §3.5), but must not undo a leave that came meanwhile.
+   */
+  refresh(subKey: string, uuid: string, channels: readonly string[]): void {
+    const space = this.keys.get(subKey);
+    if (!space) return;
+    const now = this.now();
+    for (const name of channels) {
+      const member = space.channels.get(name)?.members.get(uuid);
+      if (!member?.present) continue;
+      member.expiresAt = now + member.timeoutSec * 1000;
+      this.noteExpiry(member.expiresAt);
+    }
+  }
+
+  private emit(
+    subKey: string,
+    channel: string,
+    action: PresenceChange['action'],
+    uuid: string,
+    occupancy: number,
+    state?: PresenceState,
+  ): void {
+    this.onChange?.(state === undefined ? { subKey, channel, action, uuid, occupancy } : { subKey, channel, action, uuid, occupancy, state });
   }
 
   /** Remove `uuid` from each channel, deleting its state there (notes §3.6). */
   leave(subKey: string, uuid: string, channels: readonly string[]): void {
     const space = this.keys.get(subKey);
     if (!space) return;
-    for (const name of channels) this.removeMember(space, name, uuid);
+    for (const name of channels) this.removeMember(subKey, space, name, uuid);
   }
 
-  private removeMember(space: KeySpace, name: string, uuid: string): PresenceMember | undefined {
+  private removeMember(subKey: string, space: KeySpace, name: string, uuid: string): PresenceMember | undefined {
     const channel = space.channels.get(name);
     const member = channel?.members.get(uuid);
     if (!channel || !member) return undefined;
@@ -133,6 +195,7 @@ export class PresenceStore {
     if (member.present) {
       channel.occupancy -= 1;
       this.unmarkPresent(space, uuid, name);
+      this.emit(subKey, name, 'leave', uuid, channel.occupancy);
     }
     if (channel.members.size === 0) space.channels.delete(name);
     return member;
@@ -146,9 +209,16 @@ export class PresenceStore {
       const existing = channel.members.get(uuid);
       if (existing) {
         existing.state = state;
-        if (!existing.present) existing.expiresAt = this.stateOnlyExpiry();
+        // An explicit set-state is announced even when the value is unchanged (notes §3.3 side effect).
+        if (existing.present) this.emit(subKey, name, 'state-change', uuid, channel.occupancy, state);
+        else existing.expiresAt = this.stateOnlyExpiry();
       } else {
-        channel.members.set(uuid, { present: false, expiresAt: this.stateOnlyExpiry(), state });
+        channel.members.set(uuid, {
+          present: false,
+          expiresAt: this.stateOnlyExpiry(),
+          timeoutSec: this.defaultTimeoutSec,
+          state,
+        });
       }
     }
   }
@@ -203,6 +273,18 @@ export class PresenceStore {
     return [...(this.keys.get(subKey)?.groups.keys() ?? [])];
   }
 
+  /** True when the group exists with at least one channel. */
+  groupHasChannels(subKey: string, group: string): boolean {
+    return (this.keys.get(subKey)?.groups.get(group)?.size ?? 0) > 0;
+  }
+
+  /** Groups that hold `channel` (a scan: groups are few). */
+  groupsContaining(subKey: string, channel: string): string[] {
+    const out: string[] = [];
+    for (const [group, members] of this.keys.get(subKey)?.groups ?? []) if (members.has(channel)) out.push(group);
+    return out;
+  }
+
   groupChannels(subKey: string, group: string): string[] {
     return [...(this.keys.get(subKey)?.groups.get(group) ?? [])];
   }
@@ -231,7 +313,7 @@ export class PresenceStore {
     if (now <= this.earliestExpiry) return 0;
     let timedOut = 0;
     let earliest = Number.POSITIVE_INFINITY;
-    for (const space of this.keys.values()) {
+    for (const [subKey, space] of this.keys) {
       for (const [name, channel] of space.channels) {
         for (const [uuid, member] of channel.members) {
           if (now > member.expiresAt) {
@@ -240,6 +322,7 @@ export class PresenceStore {
               channel.occupancy -= 1;
               this.unmarkPresent(space, uuid, name);
               timedOut += 1;
+              this.emit(subKey, name, 'timeout', uuid, channel.occupancy);
             }
           } else if (member.expiresAt < earliest) {
             earliest = member.expiresAt;

@@ -365,7 +365,8 @@ export function httpTransport(options: HttpTransportOptions = {}): HttpTransport
       // Already over (onCancel answers at once when it is): nothing is sent.
       if (exchange.settled) return;
       open(exchange);
-      if (attemptTimeoutMs !== undefined && context.deadline - performance.now() > attemptTimeoutMs) {
+      // A subscribe long-poll is held by the service for minutes by design: only its own deadline applies.
+      if (attemptTimeoutMs !== undefined && operation !== 'subscribe' && context.deadline - performance.now() > attemptTimeoutMs) {
         exchange.timer = setTimeout(onAttemptTimeout, attemptTimeoutMs, exchange, attemptTimeoutMs);
       }
     });

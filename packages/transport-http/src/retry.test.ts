@@ -224,3 +224,36 @@ describe('retry: options', () => {
     expect(client.stack.list().find((m) => m.name === 'retry')).toEqual({ name: 'retry', step: 'finalize', priority: 100 });
   });
 });
+
+describe('retry and watch(): long-polls are the watch loop\'s to reconnect, within the same budget', () => {
+  it('installs its budget on the stack and never retries a subscribe long-poll itself', async () => {
+    const { transport, client, plugin, retries } = setup();
+    expect(client.stack.retryBudget).toBe(plugin.budget);
+    transport.enqueue({ body: { t: { t: '10', r: 1 }, m: [] } }, R503);
+    const watch = client.watch({ channels: ['lobby'], reconnect: { baseDelayMs: 1, maxDelayMs: 5 } });
+    const reconnects: PresenceEventMap['watchReconnect'][] = [];
+    client.events.on('watchReconnect', (e) => {
+      reconnects.push(e);
+      void watch.return();
+    });
+    await watch.next();
+    expect(retries).toEqual([]);
+    expect(transport.requests.filter((r) => r.operation === 'subscribe')).toHaveLength(2);
+    expect(reconnects).toMatchObject([{ reason: 'server_error', attempt: 1 }]);
+  });
+
+  it('each reconnect takes tokens; an empty budget ends the watch with the last error', async () => {
+    const budget = retryBudget({ capacity: 12, retryCost: 5, successRefund: 0 });
+    const { transport, client } = setup({ budget });
+    transport.enqueue({ body: { t: { t: '10', r: 1 }, m: [] } });
+    // Every later request fails: two reconnects fit in 12 tokens, the third is refused.
+    const fail: ScriptedResponse = { status: 500, body: apiBody(500) };
+    transport.enqueue(fail, fail, fail, fail, fail, fail, fail);
+    const reconnects: PresenceEventMap['watchReconnect'][] = [];
+    client.events.on('watchReconnect', (e) => reconnects.push(e));
+    const error = await client.watch({ channels: ['lobby'], reconnect: { baseDelayMs: 1, maxDelayMs: 5 } }).next().then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(PresenceApiError);
+    expect(reconnects.map((r) => r.attempt)).toEqual([1, 2]);
+    expect(budget.tokens).toBe(2);
+  });
+});

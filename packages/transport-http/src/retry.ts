@@ -92,6 +92,8 @@ const RETRY_OPTION_KEYS = Object.keys({ maxAttempts: true, baseDelayMs: true, ma
  *   deadline: the call then fails at once with the last attempt's error (more useful than a
  *   timeout that says nothing of the cause).
  * - Each retry takes tokens from the budget; an empty budget fails the call with the last error.
+ * - Long-polls (`operation.longPoll`: subscribe) pass through untouched; `watch()` reconnects them
+ *   itself, taking tokens from this plugin's budget (installed as `stack.retryBudget`).
  * - Emits `retry` before each sleep, and `retryBudget` when tokens are taken or refunded and when a retry is refused.
  */
 export function retry(options: RetryOptions = {}): RetryPlugin {
@@ -116,6 +118,8 @@ export function retry(options: RetryOptions = {}): RetryPlugin {
       if (events.has('retryBudget')) events.emit('retryBudget', { tokens: budget.tokens });
     };
     return async (first: Call) => {
+      // A long-poll (subscribe) is held open for minutes: its caller, watch(), reconnects and resumes itself.
+      if (first.operation.longPoll) return next(first);
       let call = first;
       for (;;) {
         try {
@@ -157,6 +161,8 @@ export function retry(options: RetryOptions = {}): RetryPlugin {
     budget,
     apply(stack) {
       stack.add(middleware, retryOptions);
+      // watch()'s reconnects draw on the same budget as the retries of calls.
+      stack.retryBudget = budget;
     },
   };
 }

@@ -271,4 +271,34 @@ describe('canonical cache keys', () => {
     expect(sameId).toBe(plain);
     expect(new Set([plain, typed, other]).size).toBe(3);
   });
+
+  describe('{ fresh: true }: the cache steps aside', () => {
+    test('upstream answers even when a cached answer is there, and that answer is kept for the next caller', async () => {
+      const { presence, upstream, setOccupants, results } = setup();
+      expect((await presence.hereNow({ channels: ['lobby'] })).channels[0]!.occupants).toEqual([{ userId: 'kim' }]);
+      setOccupants(['kim', 'lee']);
+      const fresh = await presence.hereNow({ channels: ['lobby'] }, { fresh: true });
+      expect(fresh.channels[0]!.occupants).toEqual([{ userId: 'kim' }, { userId: 'lee' }]);
+      expect(upstream()).toBe(2);
+      expect(Object.isFrozen(fresh)).toBe(true);
+      // The fresh answer replaced the stale one.
+      expect(await presence.hereNow({ channels: ['lobby'] })).toBe(fresh);
+      expect(upstream()).toBe(2);
+      expect(results).toEqual(['miss', 'hit_l1']);
+    });
+
+    test('a fresh call does not join a flight already in the air', async () => {
+      const { presence, upstream } = setup({ delayMs: 30 });
+      const shared = presence.hereNow({ channels: ['lobby'] });
+      const fresh = presence.hereNow({ channels: ['lobby'] }, { fresh: true });
+      await Promise.all([shared, fresh]);
+      expect(upstream()).toBe(2);
+    });
+
+    test('fresh must be a boolean', async () => {
+      const { presence, upstream } = setup();
+      await expect(presence.hereNow({ channels: ['lobby'] }, { fresh: 'yes' as never })).rejects.toMatchObject({ code: 'validation_error', field: 'fresh' });
+      expect(upstream()).toBe(0);
+    });
+  });
 });

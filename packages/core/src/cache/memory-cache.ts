@@ -56,6 +56,13 @@ export function memoryCache(options: MemoryCacheOptions = {}): MemoryCachePlugin
             }
             const key = cacheKeyOf(operation, call.params, config);
             if (key === undefined) return next(call);
+            if (call.fresh) {
+              // The caller wants upstream's answer (a roster's seed): no lookup, no shared flight; the answer is still kept.
+              const result = await next(call);
+              const frozen = deepFreeze(result.output);
+              store.set(key, frozen, { ttlMs, tags: cacheTagsOf(operation, call.params, config) });
+              return { ...result, output: frozen };
+            }
             const cached = store.get(key);
             if (cached !== undefined) {
               report(call, 'hit_l1');

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { createPresence, decodeNames, PresenceApiError, type JsonValue } from '../index.js';
+import { createPresence, decodeNames, PresenceApiError, type JsonValue, type PresenceEvent } from '../index.js';
 import { createMemoryTransport } from '../testing.js';
 import { fixtureNames, readFixture, type Fixture } from '../../test/fixtures.js';
 
@@ -9,8 +9,10 @@ import { fixtureNames, readFixture, type Fixture } from '../../test/fixtures.js'
 
 type Body = Record<string, any>;
 
-// Subscribe bodies (`subscribe_*`, `jsnock_subscribe_*`) are not presence REST answers; `error_400_invalid_subscribe_key` is.
-const isRest = (name: string): boolean => !/^(jsnock_)?subscribe_/.test(name) && name !== 'official_js_sdk_12.0.3_wire_capture';
+// Subscribe bodies (presence events) are read by the subscribe cases below; an error body such as
+// `error_400_invalid_subscribe_key` answers any endpoint and stays a REST case.
+const isSubscribe = (name: string): boolean => /^(jsnock_)?subscribe_/.test(name);
+const isRest = (name: string): boolean => !isSubscribe(name) && name !== 'official_js_sdk_12.0.3_wire_capture';
 
 interface Question {
   operation: 'hereNow' | 'whereNow' | 'getPresenceState' | 'setPresenceState' | 'heartbeat' | 'leave';
@@ -188,5 +190,68 @@ describe('get-state multi form', () => {
       { channelName: 'b', state: { mood: 'ok' } },
       { channelName: 'c', state: undefined },
     ]);
+  });
+});
+
+/** The reference reader for a subscribe body (notes §4), written apart from the descriptor's parser. */
+function presenceEventsOf(body: Body): PresenceEvent[] {
+  const types: Record<string, PresenceEvent['type']> = { join: 'join', leave: 'leave', timeout: 'timeout', 'state-change': 'stateChange', interval: 'interval' };
+  return (body.m as Body[])
+    .filter((m) => m.c.endsWith('-pnpres'))
+    .map((m) => {
+      const d = m.d;
+      const base = {
+        type: types[d.action]!,
+        channel: m.c.replace(/-pnpres$/, ''),
+        occupancy: Number(d.occupancy),
+        timestamp: d.precise_timestamp ?? Number(d.timestamp) * 1000,
+        timetoken: m.p.t,
+      };
+      if (d.action === 'interval') {
+        return { ...base, joined: d.join ?? [], left: d.leave ?? [], timedOut: d.timeout ?? [], hereNowRefresh: d.here_now_refresh === true } as PresenceEvent;
+      }
+      const group = m.b && m.b !== m.c ? { group: m.b.replace(/-pnpres$/, '') } : {};
+      const state = d.action === 'state-change' ? { state: d.data } : {};
+      return { ...base, userId: d.uuid, ...state, ...group } as PresenceEvent;
+    });
+}
+
+describe('every recorded subscribe body parses into presence events', () => {
+  const subscribeNames = fixtureNames().filter(isSubscribe);
+
+  test('the subscribe fixtures are there', () => {
+    expect(subscribeNames.length).toBeGreaterThanOrEqual(7);
+  });
+
+  for (const name of subscribeNames) {
+    test(name, async () => {
+      const fixture = readFixture(name);
+      const body = JSON.parse(fixture.body) as Body;
+      const expected = presenceEventsOf(body);
+      expect(expected.length).toBeGreaterThan(0);
+      const transport = createMemoryTransport();
+      // The handshake, then the recorded body, then a poll that is held until the watch ends.
+      transport.enqueue({ body: { t: { t: '1', r: 1 }, m: [] } }, { body: fixture.body, headers: { 'content-type': 'text/javascript; charset="UTF-8"' } }, { delayMs: 60_000, body: {} });
+      const presence = createPresence({ subscribeKey: 'demo', userId: 'me', transport });
+      const channel = (body.m as Body[])[0]!.c.replace(/-pnpres$/, '');
+      const seen: PresenceEvent[] = [];
+      for await (const event of presence.watch({ channels: [channel] })) {
+        seen.push(event);
+        if (seen.length === expected.length) break;
+      }
+      expect(seen).toEqual(expected);
+      // The next long-poll resumes from the body's cursor.
+      expect(transport.requests[2]!.query).toEqual(expect.arrayContaining([['tt', body.t.t], ['tr', String(body.t.r)]]));
+    });
+  }
+
+  test('error_400_invalid_subscribe_key ends a watch with the typed error', async () => {
+    const fixture = readFixture('error_400_invalid_subscribe_key');
+    const transport = createMemoryTransport({ respond: () => ({ status: fixture.httpStatus, body: fixture.body }) });
+    const presence = createPresence({ subscribeKey: 'nope', userId: 'me', transport });
+    const error = await presence.watch({ channels: ['lobby'] }).next().then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(PresenceApiError);
+    expect(error).toMatchObject({ status: 400, service: 'Access Manager', serviceMessage: 'Invalid Subscribe Key', operation: 'subscribe' });
+    expect(transport.requests).toHaveLength(1);
   });
 });

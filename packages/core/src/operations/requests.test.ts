@@ -172,3 +172,17 @@ describe('request building, option by option', () => {
     expect(JSON.parse(new Map(r.query).get('state')!)).toEqual(state);
   });
 });
+
+describe('subscribe requests match what the official SDK sends (its wire capture, run2)', () => {
+  test('a participant with state: the handshake, then long-polls from the cursor', async () => {
+    const transport = createMemoryTransport();
+    transport.enqueue({ body: { t: { t: '17579694346167406', r: 43 }, m: [] } }, { body: { t: { t: '17579694346167407', r: 12 }, m: [] } }, { delayMs: 60_000, body: {} });
+    const presence = createPresence({ subscribeKey: 'mySubKey', userId: 'user1', transport });
+    const watch = presence.watch({ channels: ['test-channel1'], participant: true, state: { 'test-channel1': { mood: 'pre' } }, leaveOnEnd: false });
+    const pending = watch.next();
+    while (transport.requests.length < 3) await new Promise((resolve) => setTimeout(resolve, 2));
+    await watch.return();
+    await pending;
+    for (const request of transport.requests) expect(captured).toContain(withoutVolatileParams(request.target));
+  });
+});

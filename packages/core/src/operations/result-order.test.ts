@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { createPresence } from '../index.js';
+import { createPresence, type JsonValue } from '../index.js';
 import { createMemoryTransport } from '../testing.js';
 
 // Results come in a deterministic order whatever the server's key order: the channels asked
@@ -7,7 +7,7 @@ import { createMemoryTransport } from '../testing.js';
 
 const entry = (occupancy: number) => ({ occupancy, uuids: Array.from({ length: occupancy }, (_, i) => `u${i}`) });
 
-function client(body: unknown) {
+function client(body: JsonValue) {
   const transport = createMemoryTransport({ respond: () => ({ body }) });
   return createPresence({ subscribeKey: 'sub', userId: 'me', transport });
 }
