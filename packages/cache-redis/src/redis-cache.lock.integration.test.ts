@@ -38,7 +38,7 @@ async function peer(transport: Parameters<typeof cachedClient>[1], options: Para
   connection.eval = ((...args: unknown[]) => {
     scripts++;
     return evaluate(...args);
-  }) as typeof connection.eval;
+  });
   const made = cachedClient(connection, transport, { commandTimeoutMs: 5000, ...options }, { timeoutMs: 60_000 });
   clients.push(made);
   return { ...made, scripts: () => scripts };

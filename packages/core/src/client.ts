@@ -22,7 +22,7 @@ import { hereNow, type HereNowInput, type HereNowResult } from './operations/her
 import { leave, type LeaveInput } from './operations/leave.js';
 import { setPresenceState, type SetPresenceStateInput, type SetStateResult } from './operations/set-presence-state.js';
 import { whereNow, type WhereNowInput, type WhereNowResult } from './operations/where-now.js';
-import { subscribe, type PresenceEvent, type SubscribeInput, type SubscribeResult } from './operations/subscribe.js';
+import { subscribe, type SubscribeInput, type SubscribeResult } from './operations/subscribe.js';
 import { hereNowAll, hereNowPages, type HereNowPage, type HereNowPagesInput } from './here-now-pages.js';
 import { DEFAULT_SUBSCRIBE_TIMEOUT_MS, PresenceWatch, type WatchOptions } from './watch.js';
 import { createStack } from './stack.js';
@@ -96,7 +96,7 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
   const logger = createSafeLogger(options.logger);
   const subscribeTimeoutMs = checkTimeout('subscribeTimeoutMs', options.subscribeTimeoutMs, DEFAULT_SUBSCRIBE_TIMEOUT_MS);
   const inflight: Record<OperationName, number> = { hereNow: 0, whereNow: 0, getPresenceState: 0, setPresenceState: 0, heartbeat: 0, leave: 0, subscribe: 0 };
-  const context: StackContext = { config: config as ResolvedConfig, events, logger, inflight };
+  const context: StackContext = { config: config, events, logger, inflight };
   const stack = createStack(context);
   const transport = options.transport;
 

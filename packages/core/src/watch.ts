@@ -159,8 +159,8 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
       ...(heartbeat === undefined ? {} : { heartbeat }),
     };
     // Everything is checked now, before anything is sent: the handshake and the resumed long-poll.
-    subscribe.prepare({ ...this.#target, ...(state === undefined ? {} : { state }) }, context.config as ResolvedConfig);
-    if (timetoken !== undefined) subscribe.prepare({ ...this.#target, timetoken }, context.config as ResolvedConfig);
+    subscribe.prepare({ ...this.#target, ...(state === undefined ? {} : { state }) }, context.config);
+    if (timetoken !== undefined) subscribe.prepare({ ...this.#target, timetoken }, context.config);
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw new PresenceValidationError('signal', 'type', `watch: signal must be an AbortSignal; got ${describeValue(signal)}.`, { operation: 'subscribe' });
     }
