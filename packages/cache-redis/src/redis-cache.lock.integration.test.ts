@@ -119,6 +119,12 @@ describe('the fleet-wide lock, from the waiter', () => {
   });
 });
 
+describe('createRedisStore options', () => {
+  it('refuses an unknown option, naming the closest known one', () => {
+    expect(() => createRedisStore({ redis, prefx: 'p:' } as never)).toThrow('createRedisStore: unknown option "prefx". Did you mean "prefix"?');
+  });
+});
+
 describe('TTL jitter', () => {
   it('spreads TTLs by default (±10 %), so entries filled together do not expire together', async () => {
     const p = await peer(hereNowTransport(), { ttlMs: 10_000 });
