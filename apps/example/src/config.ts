@@ -1,3 +1,6 @@
+import { checkRoom } from './api-input.js';
+import { BadRequest } from './http-errors.js';
+
 /** The service's configuration, read from the environment and validated in this one place. */
 export interface AppConfig {
   readonly port: number;
@@ -6,6 +9,8 @@ export interface AppConfig {
   readonly replicas: number;
   readonly upstream: EmbeddedUpstream | PubNubUpstream;
   readonly redisUrl: string | undefined;
+  /** The rooms the page shows live (the roster watches them; the simulated users use them). */
+  readonly rooms: readonly string[];
   /** Simulated users who heartbeat, change state and leave over time. */
   readonly simulate: boolean;
   readonly cacheTtlMs: number;
@@ -78,6 +83,24 @@ function text(env: Env, name: string): string | undefined {
   return raw;
 }
 
+const MAX_ROOMS = 20;
+
+function roomList(env: Env, name: string, fallback: readonly string[]): readonly string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const rooms = [...new Set(raw.split(',').map((room) => room.trim()))];
+  for (const room of rooms) {
+    try {
+      checkRoom(room);
+    } catch (error) {
+      if (error instanceof BadRequest) throw new ConfigError(name, `${error.message} Separate rooms with commas.`);
+      throw error;
+    }
+  }
+  if (rooms.length > MAX_ROOMS) throw new ConfigError(name, `lists ${rooms.length} rooms; the page shows at most ${MAX_ROOMS}.`);
+  return rooms;
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   const port = integer(env, 'PORT', 3000, 0, 65_535);
   const replicas = integer(env, 'REPLICAS', 1, 1, 8);
@@ -86,6 +109,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
   const cacheTtlMs = integer(env, 'CACHE_TTL_MS', 3000, 1, 60_000);
   const timeoutMs = integer(env, 'PRESENCE_TIMEOUT_MS', 10_000, 1, 600_000);
+  const rooms = roomList(env, 'ROOMS', ['lobby', 'engineering', 'random']);
   const userId = text(env, 'PUBNUB_USER_ID') ?? 'presence-example';
   if ([...userId].length > 92) throw new ConfigError('PUBNUB_USER_ID', 'may have at most 92 characters.');
 
@@ -109,6 +133,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     replicas,
     upstream,
     redisUrl,
+    rooms,
     simulate: flag(env, 'SIMULATE', upstream.kind === 'emulator'),
     cacheTtlMs,
     timeoutMs,
@@ -119,5 +144,5 @@ export function loadConfig(env: Env = process.env): AppConfig {
 export function describeConfig(config: AppConfig): string {
   const upstream = config.upstream.kind === 'emulator' ? 'embedded emulator' : `PubNub at ${config.upstream.origin}${config.upstream.secretKey ? ' (signed)' : ''}`;
   const cache = config.redisUrl ? 'Redis (shared by every replica)' : 'memory (per replica)';
-  return `upstream: ${upstream}; cache: ${cache}, ${config.cacheTtlMs} ms; replicas: ${config.replicas}; simulated users: ${config.simulate ? 'on' : 'off'}`;
+  return `upstream: ${upstream}; cache: ${cache}, ${config.cacheTtlMs} ms; replicas: ${config.replicas}; rooms: ${config.rooms.join(', ')}; simulated users: ${config.simulate ? 'on' : 'off'}`;
 }

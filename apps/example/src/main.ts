@@ -1,55 +1,75 @@
-import { startApp } from './app.js';
+import { startApp, type App } from './app.js';
 import { ConfigError, describeConfig, loadConfig } from './config.js';
+import { StartupError } from './startup-error.js';
+
+/** A bad setting ends start-up with one line naming the variable, never a stack trace. */
+function fail(error: unknown): never {
+  if (error instanceof ConfigError) console.error(`presence example: bad configuration: ${error.message}`);
+  else if (error instanceof StartupError) console.error(`presence example: cannot start: ${error.message}`);
+  else console.error(`presence example: cannot start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
 
 let config;
 try {
   config = loadConfig();
 } catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(`presence example: bad configuration: ${error.message}`);
-    process.exit(1);
-  }
-  throw error;
+  fail(error);
 }
 
-const app = await startApp(config, {
-  logger: {
-    debug: () => {},
-    info: () => {},
-    warn: (fields, message) => console.warn(JSON.stringify({ level: 'warn', message, ...fields })),
-    error: (fields, message) => console.error(JSON.stringify({ level: 'error', message, ...fields })),
-  },
-});
+// A signal during start-up stops it too, once the parts started so far can be closed.
+let stopRequested: NodeJS.Signals | undefined;
+let app: App | undefined;
+let stopping = false;
+function stop(signal: NodeJS.Signals): void {
+  stopRequested = signal;
+  if (!app || stopping) return;
+  stopping = true;
+  console.log(`presence example: ${signal}: finishing in-flight requests, closing the event streams`);
+  app.close().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(`presence example: shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    },
+  );
+}
+// Under `pnpm start`, Ctrl-C reaches pnpm and the service alike, and pnpm then forwards SIGINT or
+// SIGTERM again: every later signal is ignored while the first one's shutdown runs.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop(signal));
+
+try {
+  app = await startApp(config, {
+    logger: {
+      debug: () => {},
+      info: () => {},
+      warn: (fields, message) => console.warn(JSON.stringify({ level: 'warn', message, ...fields })),
+      error: (fields, message) => console.error(JSON.stringify({ level: 'error', message, ...fields })),
+    },
+  });
+} catch (error) {
+  fail(error);
+}
 
 const first = app.replicas[0]!.url;
-console.log(`presence example: ${describeConfig(config)}`);
-for (const replica of app.replicas) console.log(`  listening on ${replica.url}`);
+const room = encodeURIComponent(config.rooms[0]!);
+console.log(`Who's online: ${first}/`);
+for (const replica of app.replicas.slice(1)) console.log(`          and: ${replica.url}/`);
+console.log(`
+presence example: ${describeConfig(config)}`);
 if (app.emulator) console.log(`  embedded emulator at ${app.emulator.origin}`);
 console.log(`
-Try:
-  curl ${first}/rooms/lobby/presence
-  curl '${first}/rooms/lobby/presence?state=1'
+The page updates live. The JSON API:
+  curl ${first}/rooms/${room}/presence
+  curl '${first}/rooms/${room}/presence?state=1'
   curl ${first}/users/ada/rooms
-  curl '${first}/users/ada/state?rooms=lobby'
-  curl -X POST ${first}/users/you/rooms/lobby/heartbeat
-  curl -X PUT -H 'content-type: application/json' -d '{"mood":"curious"}' ${first}/users/you/rooms/lobby/state
-  curl -X DELETE ${first}/users/you/rooms/lobby
+  curl '${first}/users/ada/state?rooms=${room}'
+  curl -X POST ${first}/users/you/rooms/${room}/heartbeat
+  curl -X PUT -H 'content-type: application/json' -d '{"mood":"curious"}' ${first}/users/you/rooms/${room}/state
+  curl -X DELETE ${first}/users/you/rooms/${room}
+  curl -N ${first}/events
+  curl ${first}/readyz
   curl ${first}/metrics
-  curl ${first}/healthz
 `);
 
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`presence example: ${signal}, finishing in-flight requests`);
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error('presence example: shutdown failed', error);
-        process.exit(1);
-      },
-    );
-  });
-}
+if (stopRequested) stop(stopRequested);

@@ -1,127 +1,250 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { JsonValue, PresenceClient } from '@presence/core';
-import type { Registry } from 'prom-client';
+import type { Registry, RegistryContentType } from 'prom-client';
+import { checkRoom, checkState, checkUser, heartbeatParam, roomsParam, stateParam } from './api-input.js';
 import { BadRequest, toHttpError } from './http-errors.js';
+import type { LiveEvents } from './live-events.js';
+import { assets, renderPage } from './page.js';
+
+/** One readiness condition: resolves to undefined when met, or to a short reason when not. */
+export type ReadinessCheck = (signal: AbortSignal) => Promise<string | undefined>;
 
 export interface ServiceDeps {
   readonly presence: PresenceClient<JsonValue>;
-  readonly registry: Registry;
+  /** Served at /metrics in the registry's own format (Prometheus text or OpenMetrics), with its content type. */
+  readonly registry: Registry<RegistryContentType>;
+  /** The rooms the page shows. */
+  readonly rooms: readonly string[];
+  /** The page's live feed. */
+  readonly live: LiveEvents;
+  /** The replica's part in the roster (`solo`, `leader`, `mirror`), shown by `/readyz`. */
+  readonly rosterRole?: () => string;
+  /** What `/readyz` checks besides the live roster (e.g. Redis answers). */
+  readonly readiness?: Readonly<Record<string, ReadinessCheck>>;
   /** Called for failures that are the service's own fault (500s). */
   readonly onInternalError?: (error: unknown) => void;
 }
 
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 type Params = Record<string, string>;
-type Route = {
-  method: string;
-  pattern: RegExp;
-  handle: (params: Params, url: URL, req: IncomingMessage, signal: AbortSignal) => Promise<unknown>;
-};
-
-const MAX_BODY_BYTES = 64 * 1024;
-
-function segment(name: string): string {
-  return `(?<${name}>[^/]+)`;
+interface Request {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly params: Params;
+  readonly url: URL;
+  /** Aborts when the client hangs up. */
+  readonly signal: AbortSignal;
+}
+/** Returns a JSON body to send with 200, or undefined when it answered by itself. */
+type Handler = (request: Request) => Promise<unknown> | unknown;
+interface Route {
+  readonly pattern: RegExp;
+  readonly methods: Partial<Record<Method, Handler>>;
 }
 
-function route(method: string, path: string, handle: Route['handle']): Route {
-  const source = path.replace(/:(\w+)/g, (_, name: string) => segment(name));
-  return { method, pattern: new RegExp(`^${source}/?$`), handle };
+const MAX_BODY_BYTES = 64 * 1024;
+const READY_CHECK_MS = 2000;
+
+function route(path: string, methods: Route['methods']): Route {
+  const source = path.replace(/:(\w+)/g, (_, name: string) => `(?<${name}>[^/]+)`);
+  return { pattern: new RegExp(`^${source}/?$`), methods };
+}
+
+/** The methods a route answers, as an `Allow` header: HEAD wherever GET is. */
+function allowed(route: Route): string {
+  const methods = Object.keys(route.methods);
+  if (methods.includes('GET')) methods.splice(methods.indexOf('GET') + 1, 0, 'HEAD');
+  return methods.join(', ');
 }
 
 function decodeParams(groups: Record<string, string> | undefined): Params {
   const params: Params = {};
   for (const [name, raw] of Object.entries(groups ?? {})) {
+    let value: string;
     try {
-      params[name] = decodeURIComponent(raw);
+      value = decodeURIComponent(raw);
     } catch {
       throw new BadRequest(400, 'validation_error', `The ${name} in the path is not valid percent-encoding.`, name);
     }
+    params[name] = name === 'room' ? checkRoom(value) : name === 'user' ? checkUser(value) : value;
   }
   return params;
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new BadRequest(400, 'validation_error', `The body is over ${MAX_BODY_BYTES} bytes; a presence state must stay under 32 KiB.`, 'state');
+    if (size > MAX_BODY_BYTES) throw new BadRequest(413, 'payload_too_large', `The body is over ${MAX_BODY_BYTES} bytes; a presence state must stay under 16 KiB.`, 'state');
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') throw new BadRequest(400, 'validation_error', 'Send the state as a JSON object in the body.', 'state');
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readState(req: IncomingMessage): Promise<{ [key: string]: JsonValue }> {
+  const text = await readBody(req);
+  if (text.trim() === '') throw new BadRequest(400, 'validation_error', 'Send the state as a JSON object in the body, such as {"mood":"curious"}.', 'state');
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
-    throw new BadRequest(400, 'validation_error', 'The body is not valid JSON; send the state as a JSON object.', 'state');
+    throw new BadRequest(400, 'validation_error', 'The body is not valid JSON; send the state as a JSON object such as {"mood":"curious"}.', 'state');
+  }
+  return checkState(value);
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
+  res.end(text);
+}
+
+function sendText(res: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+/** A check that answers within its deadline, whatever the check itself does. */
+async function runCheck(check: ReadinessCheck): Promise<string | undefined> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<string>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      resolve(`no answer within ${READY_CHECK_MS} ms`);
+    }, READY_CHECK_MS);
+  });
+  try {
+    // The reason is ours, never the library's message (it may name options or hosts).
+    return await Promise.race([check(controller.signal).catch(() => 'not reachable'), deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
-function roomsParam(url: URL): string[] {
-  const rooms = url.searchParams.get('rooms');
-  if (!rooms) throw new BadRequest(400, 'validation_error', 'Give the rooms to read as ?rooms=a,b.', 'rooms');
-  return rooms.split(',');
-}
+/** The who's-online service: the page, its live event stream, the JSON API, health and metrics. */
+export function createService({ presence, registry, rooms, live, rosterRole, readiness = {}, onInternalError }: ServiceDeps): Server {
+  /** The page's form without JavaScript: join (heartbeat), set a status, or leave; then the page again, saying what happened. */
+  const submitForm = async ({ req, res, signal }: Request): Promise<undefined> => {
+    let status = 200;
+    let notice: string;
+    try {
+      const form = new URLSearchParams(await readBody(req));
+      const user = checkUser((form.get('user') ?? '').trim());
+      const room = checkRoom(form.get('room') ?? '');
+      const mood = (form.get('mood') ?? '').trim();
+      const state = mood ? checkState({ mood }) : undefined;
+      const action = form.get('action') ?? 'join';
+      if (action === 'leave') {
+        await presence.leave({ channels: [room], userId: user }, { signal });
+        notice = `${user} left ${room}.`;
+      } else if (action === 'join') {
+        await presence.heartbeat({ channels: [room], userId: user, heartbeat: 300, ...(state ? { state: { [room]: state } } : {}) }, { signal });
+        notice = `${user} joined ${room} for 5 minutes.`;
+      } else if (action === 'state') {
+        await presence.setPresenceState({ channels: [room], userId: user, state: state ?? {} }, { signal });
+        notice = `${user}'s status in ${room} is set.`;
+      } else {
+        throw new BadRequest(400, 'validation_error', 'action must be join, state or leave.', 'action');
+      }
+    } catch (error) {
+      const answer = toHttpError(error);
+      if (answer.status === 500) throw error;
+      status = answer.status;
+      notice = answer.body.error.message;
+    }
+    sendText(res, status, 'text/html; charset=utf-8', renderPage({ rooms, snapshot: live.snapshot(), notice }), { 'cache-control': 'no-store' });
+    return undefined;
+  };
 
-function heartbeatSeconds(url: URL): number | undefined {
-  const raw = url.searchParams.get('heartbeat');
-  if (raw === null) return undefined;
-  if (!/^\d+$/.test(raw)) throw new BadRequest(400, 'validation_error', 'heartbeat must be a whole number of seconds.', 'heartbeat');
-  return Number(raw);
-}
-
-/** The who's-online HTTP API over one presence client. */
-export function createService({ presence, registry, onInternalError }: ServiceDeps): Server {
   const routes: Route[] = [
-    route('GET', '/rooms/:room/presence', async ({ room }, url, _req, signal) => {
-      const includeState = url.searchParams.get('state') === '1' || url.searchParams.get('state') === 'true';
-      const result = await presence.hereNow({ channels: [room!], includeState }, { signal });
-      const channel = result.channels[0]!;
-      return { room: channel.name, occupancy: channel.occupancy, occupants: channel.occupants };
+    route('/', {
+      GET: ({ res }) => sendText(res, 200, 'text/html; charset=utf-8', renderPage({ rooms, snapshot: live.snapshot() }), { 'cache-control': 'no-store' }),
+      POST: submitForm,
     }),
-    route('GET', '/users/:user/rooms', async ({ user }, _url, _req, signal) => {
-      const { channels } = await presence.whereNow({ userId: user! }, { signal });
-      return { user, rooms: channels };
+    route('/events', {
+      GET: ({ req, res, url }) => {
+        const lastEventId = req.headers['last-event-id'];
+        live.serve(req, res, (Array.isArray(lastEventId) ? lastEventId[0] : lastEventId) ?? url.searchParams.get('since') ?? undefined);
+      },
     }),
-    route('GET', '/users/:user/state', async ({ user }, url, _req, signal) => {
-      const { state } = await presence.getPresenceState({ channels: roomsParam(url), userId: user! }, { signal });
-      return { user, states: Object.fromEntries(state.map((s) => [s.channelName, s.state ?? null])) };
+    ...Object.entries(assets).map(([path, asset]) =>
+      route(path.replace(/\./g, '\\.'), { GET: ({ res }) => sendText(res, 200, asset.type, asset.body, { 'cache-control': 'no-cache' }) }),
+    ),
+    route('/healthz', { GET: () => ({ status: 'ok' }) }),
+    route('/readyz', {
+      GET: async ({ res }) => {
+        const failing: Record<string, string> = {};
+        if (!live.isReady()) failing.roster = 'not seeded yet';
+        const results = await Promise.all(Object.entries(readiness).map(async ([name, check]) => [name, await runCheck(check)] as const));
+        for (const [name, reason] of results) if (reason !== undefined) failing[name] = reason;
+        const ready = Object.keys(failing).length === 0;
+        const role = rosterRole ? { roster: rosterRole() } : {};
+        send(res, ready ? 200 : 503, ready ? { status: 'ready', ...role } : { status: 'not_ready', failing, ...role });
+      },
     }),
-    route('PUT', '/users/:user/rooms/:room/state', async ({ user, room }, _url, req, signal) => {
-      const state = (await readJson(req)) as JsonValue;
-      const result = await presence.setPresenceState({ channels: [room!], userId: user!, state }, { signal });
-      return { user, room, state: result.state };
+    route('/metrics', {
+      GET: async ({ res }) => sendText(res, 200, registry.contentType, await registry.metrics(), { 'cache-control': 'no-store' }),
     }),
-    route('POST', '/users/:user/rooms/:room/heartbeat', async ({ user, room }, url, _req, signal) => {
-      const heartbeat = heartbeatSeconds(url);
-      await presence.heartbeat({ channels: [room!], userId: user!, ...(heartbeat === undefined ? {} : { heartbeat }) }, { signal });
-      return { user, room, present: true };
+    route('/rooms/:room/presence', {
+      GET: async ({ params, url, signal }) => {
+        const includeState = stateParam(url);
+        const result = await presence.hereNow({ channels: [params.room!], includeState }, { signal });
+        const channel = result.channels[0]!;
+        return { room: channel.name, occupancy: channel.occupancy, occupants: channel.occupants };
+      },
     }),
-    route('DELETE', '/users/:user/rooms/:room', async ({ user, room }, _url, _req, signal) => {
-      await presence.leave({ channels: [room!], userId: user! }, { signal });
-      return { user, room, present: false };
+    route('/users/:user/rooms', {
+      GET: async ({ params, signal }) => {
+        const { channels } = await presence.whereNow({ userId: params.user! }, { signal });
+        return { user: params.user, rooms: channels };
+      },
+    }),
+    route('/users/:user/state', {
+      GET: async ({ params, url, signal }) => {
+        const { state } = await presence.getPresenceState({ channels: roomsParam(url), userId: params.user! }, { signal });
+        return { user: params.user, states: Object.fromEntries(state.map((s) => [s.channelName, s.state ?? null])) };
+      },
+    }),
+    route('/users/:user/rooms/:room/state', {
+      PUT: async ({ params, req, signal }) => {
+        const state = await readState(req);
+        const result = await presence.setPresenceState({ channels: [params.room!], userId: params.user!, state }, { signal });
+        return { user: params.user, room: params.room, state: result.state };
+      },
+    }),
+    route('/users/:user/rooms/:room/heartbeat', {
+      POST: async ({ params, url, signal }) => {
+        const heartbeat = heartbeatParam(url);
+        await presence.heartbeat({ channels: [params.room!], userId: params.user!, ...(heartbeat === undefined ? {} : { heartbeat }) }, { signal });
+        return { user: params.user, room: params.room, present: true };
+      },
+    }),
+    route('/users/:user/rooms/:room', {
+      DELETE: async ({ params, signal }) => {
+        await presence.leave({ channels: [params.room!], userId: params.user! }, { signal });
+        return { user: params.user, room: params.room, present: false };
+      },
     }),
   ];
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (req.method === 'GET' && url.pathname === '/healthz') return send(res, 200, { status: 'ok' });
-    if (req.method === 'GET' && url.pathname === '/metrics') {
-      res.writeHead(200, { 'content-type': registry.contentType });
-      res.end(await registry.metrics());
-      return;
-    }
-    const matches = routes.map((r) => ({ r, m: r.pattern.exec(url.pathname) })).filter((x) => x.m);
-    const match = matches.find((x) => x.r.method === req.method);
-    if (!match) {
-      if (matches.length) throw new BadRequest(405, 'method_not_allowed', `Use ${matches.map((x) => x.r.method).join(' or ')} on ${url.pathname}.`);
-      throw new BadRequest(404, 'not_found', `No route ${req.method} ${url.pathname}; see GET /healthz, /metrics and the README for the API.`);
+    let match: RegExpExecArray | null = null;
+    const found = routes.find((r) => (match = r.pattern.exec(url.pathname)) !== null);
+    if (!found) throw new BadRequest(404, 'not_found', `There is no ${url.pathname}; the page is at /, and the README lists the API.`);
+    const method = (req.method === 'HEAD' ? 'GET' : req.method) as Method;
+    const handler = Object.hasOwn(found.methods, method) ? found.methods[method] : undefined;
+    if (!handler) {
+      const allow = allowed(found);
+      throw new BadRequest(405, 'method_not_allowed', `${url.pathname} answers ${allow}; not ${req.method}.`, undefined, { allow });
     }
     // A client that hangs up cancels its presence call.
     const controller = new AbortController();
     res.once('close', () => res.writableFinished || controller.abort());
-    const body = await match.r.handle(decodeParams(match.m!.groups), url, req, controller.signal);
-    send(res, 200, body);
+    const body = await handler({ req, res, url, signal: controller.signal, params: decodeParams((match as RegExpExecArray | null)?.groups) });
+    if (body !== undefined) send(res, 200, body);
   }
 
   return createServer((req, res) => {
@@ -132,10 +255,4 @@ export function createService({ presence, registry, onInternalError }: ServiceDe
       else res.destroy();
     });
   });
-}
-
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
 }

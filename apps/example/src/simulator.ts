@@ -1,7 +1,7 @@
 import type { JsonValue, PresenceClient } from '@presence/core';
 
 const USERS = ['ada', 'grace', 'linus', 'margaret', 'ken', 'barbara', 'dennis', 'radia', 'alan', 'frances', 'donald', 'edsger'];
-const ROOMS = ['lobby', 'engineering', 'random'];
+const DEFAULT_ROOMS = ['lobby', 'engineering', 'random'];
 const MOODS = ['focused', 'in a meeting', 'away', 'coding', 'reviewing'];
 
 export interface SimulatorOptions {
@@ -9,6 +9,8 @@ export interface SimulatorOptions {
   tickMs?: number;
   /** Seconds a simulated user stays present without another heartbeat. */
   heartbeatSec?: number;
+  /** The rooms they use. */
+  rooms?: readonly string[];
   random?: () => number;
 }
 
@@ -27,6 +29,8 @@ export async function startSimulator(presence: PresenceClient<JsonValue>, option
   const tickMs = options.tickMs ?? 1000;
   const heartbeatSec = options.heartbeatSec ?? 60;
   const random = options.random ?? Math.random;
+  const allRooms = options.rooms?.length ? options.rooms : DEFAULT_ROOMS;
+  const lobby = allRooms[0]!;
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
   const joined = new Map<string, Set<string>>(USERS.map((user) => [user, new Set<string>()]));
   let inflight: Promise<unknown> = Promise.resolve();
@@ -36,21 +40,22 @@ export async function startSimulator(presence: PresenceClient<JsonValue>, option
     joined.get(user)!.add(room);
   };
 
-  // Seed: everyone is somewhere, and the lobby is never empty.
-  await Promise.all(USERS.map((user, i) => join(user, i % 2 === 0 ? 'lobby' : pick(ROOMS))));
+  // Seed: everyone is somewhere, and the first room (the lobby) is never empty.
+  await Promise.all(USERS.map((user, i) => join(user, i % 2 === 0 ? lobby : pick(allRooms))));
 
   const act = async () => {
     const user = pick(USERS);
     const rooms = joined.get(user)!;
     const roll = random();
-    if (roll < 0.4 || rooms.size === 0) return join(user, pick(ROOMS));
+    if (roll < 0.4 || rooms.size === 0) return join(user, pick(allRooms));
     const room = pick([...rooms]);
     if (roll < 0.75) {
       await presence.setPresenceState({ channels: [room], userId: user, state: { mood: pick(MOODS), since: Date.now() } });
       return;
     }
-    if (room === 'lobby' && user === USERS[0]) return join(user, room); // someone stays in the lobby
-    await presence.leave({ channels: [room], userId: user });
+    if (room === lobby && user === USERS[0]) return join(user, room); // someone stays in the lobby
+    // Most leave; some just go quiet (a closed laptop) and time out after heartbeatSec.
+    if (roll < 0.92) await presence.leave({ channels: [room], userId: user });
     rooms.delete(room);
   };
 
@@ -70,7 +75,7 @@ export async function startSimulator(presence: PresenceClient<JsonValue>, option
 
   return {
     users: USERS,
-    rooms: ROOMS,
+    rooms: allRooms,
     async stop() {
       clearInterval(timer);
       await inflight;

@@ -7,6 +7,11 @@ describe('configuration', () => {
     expect(config).toMatchObject({ port: 3000, host: '127.0.0.1', replicas: 1, upstream: { kind: 'emulator' }, redisUrl: undefined, simulate: true, cacheTtlMs: 3000, timeoutMs: 10_000 });
   });
 
+  test('ROOMS: the rooms the page shows, in order, without repeats', () => {
+    expect(loadConfig({}).rooms).toEqual(['lobby', 'engineering', 'random']);
+    expect(loadConfig({ ROOMS: 'support, sales ,support' }).rooms).toEqual(['support', 'sales']);
+  });
+
   test('real PubNub and Redis settings', () => {
     const config = loadConfig({
       PUBNUB_SUBSCRIBE_KEY: 'sub-c-1',
@@ -36,6 +41,11 @@ describe('configuration', () => {
     ['SIMULATE', { SIMULATE: 'maybe' }],
     ['CACHE_TTL_MS', { CACHE_TTL_MS: '-5' }],
     ['PRESENCE_TIMEOUT_MS', { PRESENCE_TIMEOUT_MS: '1.5' }],
+    ['ROOMS', { ROOMS: 'lobby,tea room' }],
+    ['ROOMS', { ROOMS: 'lobby,a*b' }],
+    ['ROOMS', { ROOMS: `lobby,${'r'.repeat(93)}` }],
+    ['ROOMS', { ROOMS: 'lobby,,random' }],
+    ['ROOMS', { ROOMS: Array.from({ length: 21 }, (_, i) => `room${i}`).join(',') }],
   ])('a bad %s stops start-up with a message naming it', (variable, env) => {
     let error: unknown;
     try {

@@ -310,3 +310,20 @@ describe('close', () => {
     await expect(presence.whereNow({})).rejects.toThrow(/client is closed/);
   });
 });
+
+describe('plugins that make calls of their own', () => {
+  test('attach(client) runs once per plugin, after every plugin is in the stack, with the finished client', () => {
+    const seen: string[] = [];
+    const plugin = (name: string) => ({
+      name,
+      apply: () => void seen.push(`apply ${name}`),
+      attach: (client: { hereNow: unknown; stack: { has(name: string): boolean } }) => {
+        seen.push(`attach ${name}`);
+        expect(typeof client.hereNow).toBe('function');
+        expect(client.stack.has('parseResponse')).toBe(true);
+      },
+    });
+    createPresence({ ...base(), plugins: [plugin('a'), { name: 'plain', apply: () => void seen.push('apply plain') }, plugin('b')] });
+    expect(seen).toEqual(['apply a', 'apply plain', 'apply b', 'attach a', 'attach b']);
+  });
+});

@@ -230,5 +230,8 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
       await transport.close?.();
     },
   };
-  return client as unknown as PresenceClient<S>;
+  const finished = client as unknown as PresenceClient<S>;
+  // Plugins that make calls of their own get the client once every plugin is in the stack.
+  for (const plugin of options.plugins ?? []) plugin.attach?.(finished);
+  return finished;
 }

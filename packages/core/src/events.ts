@@ -16,6 +16,21 @@ export type WatchReconnectReason = RetryReason | 'protocol_error';
 /** The presence event types `watch()` delivers (PresenceEvent['type']). */
 export type WatchEventType = 'join' | 'leave' | 'timeout' | 'stateChange' | 'interval';
 
+/**
+ * How a roster met a here-now call: `hit` answered it from memory; anything else let it go on
+ * down the stack, for this reason: a channel or group it does not watch (`unwatched`), not seeded
+ * or waiting for a re-read (`not_ready`), older than its `maxStalenessMs` (`stale`), a global
+ * question, or a write through this client it has not yet seen the event of (`write_fence`).
+ * Calls made with `fresh: true` pass a roster by without a report.
+ */
+export type RosterAnswerResult = 'hit' | 'unwatched' | 'not_ready' | 'stale' | 'global' | 'write_fence';
+
+/** Why a roster read here-now: its first seed, after a reconnect, a `hereNowRefresh`, an event that did not add up, a group that gained or may have lost channels, a fleet takeover. */
+export type RosterSeedReason = 'initial' | 'reconnect' | 'refresh' | 'mismatch' | 'group_change' | 'group_refresh' | 'takeover';
+
+/** A fleet roster's role: `leader` runs the roster, `mirror` follows it, `none` has neither (Redis unreachable, closed). */
+export type RosterRole = 'leader' | 'mirror' | 'none';
+
 /** Every event the client and its plugins emit. Payloads never carry a secret, a URL or a state. */
 export interface PresenceEventMap {
   callStart: { operation: OperationName; callId: number };
@@ -32,6 +47,12 @@ export interface PresenceEventMap {
   circuit: { store: string; open: boolean };
   /** A background stale-while-revalidate refresh failed; the stale answer stays until it expires. */
   cacheRefreshFailed: { operation: OperationName; store: string; error?: PresenceError };
+  /** A roster met a here-now call; `store` is `memory` (its own roster) or `mirror` (a fleet leader's); `stalenessMs`: how long since it last heard from the service (or its leader). */
+  rosterAnswer: { operation: OperationName; result: RosterAnswerResult; store: 'memory' | 'mirror'; stalenessMs: number };
+  /** A roster read here-now (paged) to seed channels, or tried to. */
+  rosterSeed: { reason: RosterSeedReason; outcome: 'success' | 'error'; channels: number; durationMs: number };
+  /** A fleet roster took or lost the lead. */
+  rosterLeader: { role: RosterRole };
   /** A state in a response failed to decode and was left out (`invalidState: 'omit'`). */
   stateDropped: { operation: OperationName; channel: string; userId: string; error: PresenceSerializationError };
   /** `watch()` handed an event to its consumer; `lagMs` = now − the event's timestamp (clock skew included). */
@@ -68,7 +89,7 @@ export interface PresenceEventHub extends PresenceEvents {
   readonly [LISTENERS]: ListenerTable;
 }
 
-const EVENT_NAMES = ['callStart', 'callEnd', 'attempt', 'retry', 'retryBudget', 'cache', 'cacheError', 'cacheCorrupt', 'circuit', 'cacheRefreshFailed', 'stateDropped', 'watchEvent', 'watchReconnect'] as const satisfies readonly PresenceEventName[];
+const EVENT_NAMES = ['callStart', 'callEnd', 'attempt', 'retry', 'retryBudget', 'cache', 'cacheError', 'cacheCorrupt', 'circuit', 'cacheRefreshFailed', 'stateDropped', 'watchEvent', 'watchReconnect', 'rosterAnswer', 'rosterSeed', 'rosterLeader'] as const satisfies readonly PresenceEventName[];
 // Fails to compile when an event is added to PresenceEventMap but not to the list (on() would refuse it).
 const EVERY_EVENT_LISTED: Exclude<PresenceEventName, (typeof EVENT_NAMES)[number]> extends never ? true : never = true;
 void EVERY_EVENT_LISTED;

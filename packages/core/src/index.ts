@@ -70,6 +70,9 @@ export {
   type RetryReason,
   type WatchEventType,
   type WatchReconnectReason,
+  type RosterAnswerResult,
+  type RosterRole,
+  type RosterSeedReason,
 } from './events.js';
 export { createSafeLogger, type LogFields, type Logger, type SafeLogger } from './logger.js';
 

@@ -1,6 +1,7 @@
 import type { PresenceEvents } from './events.js';
 import type { Secret } from './secret.js';
 import type { SafeLogger } from './logger.js';
+import type { PresenceClient } from './client.js';
 
 /** A JSON value, as presence state travels on the wire. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -222,4 +223,11 @@ export interface ReconnectBudget {
 export interface Plugin {
   readonly name: string;
   apply(stack: Stack): void;
+  /**
+   * Called once, after every plugin's `apply`, with the finished client: for a plugin that makes
+   * calls of its own through the client it serves (a roster watches presence events and reads
+   * here-now). Stop such work in a `stack.onClose` hook.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  attach?(client: PresenceClient<any>): void;
 }

@@ -1,35 +1,68 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+// The command as pnpm links it into a dependent's node_modules/.bin (the example app depends on the emulator).
+const linkedCommand = fileURLToPath(new URL('../../../apps/example/node_modules/.bin/presence-emulator', import.meta.url));
+
+/** Starts the CLI, waits for the origin it prints, checks it serves, and stops it with SIGTERM. */
+async function serveAndStop(command: string, args: string[]): Promise<void> {
+  const child = spawn(command, [...args, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const origin = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const line = out.split('\n')[0];
+        if (out.includes('\n') && line) resolve(line);
+      });
+      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      child.once('exit', (code) => reject(new Error(`exited early with ${code}: ${err}`)));
+    });
+    expect(origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const res = await fetch(`${origin}/time/0`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/javascript; charset="UTF-8"');
+    await res.text();
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const [code] = await exited;
+    expect(code).toBe(0);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+}
 
 describe('presence-emulator CLI', () => {
   it('prints its origin, serves, and exits 0 on SIGTERM', async () => {
     // tsx runs the TypeScript source, so this does not depend on a prior build.
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    try {
-      const origin = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          const line = out.split('\n')[0];
-          if (out.includes('\n') && line) resolve(line);
-        });
-        child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
-      });
-      expect(origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      const res = await fetch(`${origin}/time/0`);
-      expect(res.status).toBe(200);
-      expect(res.headers.get('content-type')).toBe('text/javascript; charset="UTF-8"');
-      await res.text();
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const [code] = await exited;
-      expect(code).toBe(0);
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
+    await serveAndStop(process.execPath, ['--import', 'tsx', cli]);
+  });
+
+  it('the bin is a committed file, so pnpm links it before any build', () => {
+    const pkg = JSON.parse(readFileSync(`${packageDir}/package.json`, 'utf8')) as { bin: Record<string, string>; files: string[] };
+    const bin = pkg.bin['presence-emulator']!;
+    expect(bin).not.toMatch(/^(\.\/)?dist\//); // dist/ is git-ignored: a fresh clone has no such file to link
+    expect(existsSync(`${packageDir}/${bin}`)).toBe(true);
+    expect(pkg.files).toContain(bin.replace(/^\.\//, '').split('/')[0]); // and it is published
+  });
+
+  it('the linked presence-emulator command runs (built or not)', async () => {
+    expect(existsSync(linkedCommand)).toBe(true);
+    await serveAndStop(linkedCommand, []);
+  });
+
+  it('the linked command prints its usage with --help and exits 0', async () => {
+    const child = spawn(linkedCommand, ['--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    expect(out).toMatch(/^Usage: presence-emulator/);
   });
 });

@@ -70,6 +70,9 @@ async function fullExposition(): Promise<string> {
     await presence.leave({ channels: ['lobby'] });
     presence.events.emit('circuit', { store: 'redis', open: true });
     presence.events.emit('cacheError', { store: 'redis', reason: 'down' });
+    // What watch() reports (the watch integration test drives a real one against the emulator).
+    presence.events.emit('watchEvent', { type: 'join', lagMs: 120 });
+    presence.events.emit('watchReconnect', { reason: 'network_error', attempt: 1, delayMs: 250 });
     presence.events.emit('stateDropped', { operation: 'hereNow', channel: 'lobby', userId: 'u', error: new PresenceConfigurationError('x', 'stand-in') as never });
     return await registry.metrics();
   } finally {
@@ -96,7 +99,7 @@ describe('dashboards/presence.json', () => {
 
   test('has the panels operators look for', () => {
     const titles = panels.map((panel) => panel.title.toLowerCase());
-    for (const wanted of ['request rate', 'error ratio by outcome', 'latency per operation (p50, p95, p99)', 'cache hit ratio', 'upstream calls saved', 'retries by reason', 'circuit', 'inflight', 'retry budget']) {
+    for (const wanted of ['request rate', 'error ratio by outcome', 'latency per operation (p50, p95, p99)', 'cache hit ratio', 'upstream calls saved', 'retries by reason', 'circuit', 'inflight', 'retry budget', 'watch events by type', 'watch lag', 'watch reconnects by reason']) {
       expect(titles.some((title) => title.includes(wanted)), wanted).toBe(true);
     }
     const latency = panels.find((panel) => panel.title.startsWith('Latency per operation'))!;

@@ -31,6 +31,12 @@ function client(plugins: Plugin[], extra: { userId?: string; authKey?: string } 
   return { presence, transport };
 }
 
+function openMetricsRegistry(): Registry<OpenMetricsContentType> {
+  const registry = new Registry<OpenMetricsContentType>();
+  registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  return registry;
+}
+
 async function samples(registry: Registry): Promise<Map<string, number>> {
   return sampleMap(parseExposition(await registry.metrics()));
 }
@@ -149,6 +155,9 @@ describe('prometheusMetrics: a scripted series of calls', () => {
       presence_inflight_operations: 'gauge',
       presence_retry_budget_tokens: 'gauge',
       presence_states_dropped_total: 'counter',
+      presence_watch_events_total: 'counter',
+      presence_watch_reconnects_total: 'counter',
+      presence_watch_lag_seconds: 'histogram',
     });
     expect(Object.keys(types)).toEqual(metricNames('presence_'));
     for (const name of Object.keys(types)) expect(text).toMatch(new RegExp(`^# HELP ${name} \\S`, 'm'));
@@ -203,7 +212,17 @@ describe('prometheusMetrics: events from other plugins', () => {
     emit('callEnd', { operation: 'hereNow', callId: 2, outcome: 'success', durationMs: 1, cache: 'maybe' });
     for (let i = 0; i < 20; i++) emit('cacheError', { store: `store${i}`, reason: 'x' });
     emit('cacheError', { store: 'channel "lobby" of user bob', reason: 'x' });
+    emit('watchEvent', { type: 'hello', lagMs: -250 });
+    emit('watchEvent', { type: 'join', lagMs: Number.NaN });
+    emit('watchReconnect', { reason: 'cosmic rays', attempt: 1, delayMs: 10 });
     const actual = await samples(registry);
+    expect(actual.get(seriesKey('presence_watch_events_total', { type: 'other' }))).toBe(1);
+    expect(actual.get(seriesKey('presence_watch_events_total', { type: 'join' }))).toBe(1);
+    // A negative lag (clock skew) counts as 0; a lag that is not a number is not observed.
+    expect(actual.get(seriesKey('presence_watch_lag_seconds_bucket', { type: 'other', le: '0.01' }))).toBe(1);
+    expect(actual.get(seriesKey('presence_watch_lag_seconds_sum', { type: 'other' }))).toBe(0);
+    expect(actual.has(seriesKey('presence_watch_lag_seconds_count', { type: 'join' }))).toBe(false);
+    expect(actual.get(seriesKey('presence_watch_reconnects_total', { reason: 'other' }))).toBe(1);
     expect(actual.get(seriesKey('presence_operations_total', { operation: 'other', outcome: 'other' }))).toBe(1);
     expect(actual.get(seriesKey('presence_operation_duration_seconds_bucket', { operation: 'other', outcome: 'other', le: '0.0005' }))).toBe(1);
     expect(actual.get(seriesKey('presence_inflight_operations', { operation: 'other' }))).toBe(0);
@@ -334,6 +353,7 @@ describe('prometheusMetrics: registries', () => {
     prometheusMetrics({ registry, buckets: [0.1, 1] });
     expect(() => prometheusMetrics({ registry, buckets: [0.1, 2] })).toThrow(expect.objectContaining({ field: 'buckets' }));
     expect(() => prometheusMetrics({ registry, buckets: [0.1, 1] })).not.toThrow();
+    expect(() => prometheusMetrics({ registry, buckets: [0.1, 1], watchLagBuckets: [1, 2] })).toThrow(expect.objectContaining({ field: 'watchLagBuckets' }));
   });
 
   test('registry.resetMetrics() zeroes counters and histograms but keeps inflight calls', async () => {
@@ -352,16 +372,97 @@ describe('prometheusMetrics: registries', () => {
     expect((await samples(registry)).get(seriesKey('presence_inflight_operations', { operation: 'leave' }))).toBe(0);
   });
 
-  test('works with an OpenMetrics registry', async () => {
-    const registry = new Registry<OpenMetricsContentType>();
-    registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  test('registry.resetMetrics() restarts the counts of the bound children, which keep counting', async () => {
+    const registry = new Registry();
+    const { presence } = client([memoryCache(), prometheusMetrics({ registry })]);
+    await presence.hereNow({ channels: ['lobby'] });
+    await presence.hereNow({ channels: ['lobby'] });
+    registry.resetMetrics();
+    expect((await registry.getMetricsAsJSON()).filter((m) => String(m.type) !== 'gauge').flatMap((m) => m.values)).toEqual([]);
+    await presence.hereNow({ channels: ['lobby'] });
+    const actual = await samples(registry);
+    expect(actual.get(seriesKey('presence_operations_total', { operation: 'hereNow', outcome: 'success' }))).toBe(1);
+    expect(actual.get(seriesKey('presence_operation_duration_seconds_count', { operation: 'hereNow', outcome: 'success' }))).toBe(1);
+    expect(actual.get(seriesKey('presence_cache_lookups_total', { operation: 'hereNow', result: 'hit_l1' }))).toBe(1);
+    expect(actual.has(seriesKey('presence_cache_lookups_total', { operation: 'hereNow', result: 'miss' }))).toBe(false);
+  });
+
+  test('two clients with their circuits: the gauge counts the clients that have a store open', async () => {
+    const registry = new Registry();
+    const a = client([prometheusMetrics({ registry })]);
+    const b = client([prometheusMetrics({ registry })]);
+    a.presence.events.emit('circuit', { store: 'redis', open: true });
+    b.presence.events.emit('circuit', { store: 'redis', open: true });
+    b.presence.events.emit('circuit', { store: 'memory', open: false });
+    let actual = await samples(registry);
+    expect(actual.get(seriesKey('presence_cache_circuit_open', { store: 'redis' }))).toBe(2);
+    expect(actual.get(seriesKey('presence_cache_circuit_open', { store: 'memory' }))).toBe(0);
+    a.presence.events.emit('circuit', { store: 'redis', open: false });
+    await b.presence.close();
+    actual = await samples(registry);
+    expect(actual.get(seriesKey('presence_cache_circuit_open', { store: 'redis' }))).toBe(0);
+    expect(actual.has(seriesKey('presence_cache_circuit_open', { store: 'memory' }))).toBe(false);
+  });
+
+  test("the registry's default labels go on every presence series", async () => {
+    const registry = new Registry();
+    registry.setDefaultLabels({ replica: 'a' });
     const { presence } = client([prometheusMetrics({ registry })]);
     await presence.whereNow({ userId: 'u1' });
+    const all = parseExposition(await registry.metrics());
+    expect(all.length).toBeGreaterThan(0);
+    for (const sample of all) expect(sample.labels.replica, sample.name).toBe('a');
+  });
+
+  test('plugin.registry is typed as the registry passed, so it is assignable to prom-client\'s Registry', () => {
+    const plain: Registry = prometheusMetrics().registry;
+    const openMetrics: Registry<OpenMetricsContentType> = prometheusMetrics({ registry: openMetricsRegistry() }).registry;
+    // @ts-expect-error: a Prometheus-format registry is not an OpenMetrics one.
+    const wrong: Registry<OpenMetricsContentType> = prometheusMetrics().registry;
+    expectTypeOf(prometheusMetrics().registry).toEqualTypeOf<Registry>();
+    expect([plain.contentType, openMetrics.contentType, wrong.contentType]).toEqual([Registry.PROMETHEUS_CONTENT_TYPE, Registry.OPENMETRICS_CONTENT_TYPE, Registry.PROMETHEUS_CONTENT_TYPE]);
+  });
+});
+
+describe('prometheusMetrics: OpenMetrics exposition', () => {
+  test('an OpenMetrics registry serves every metric in OpenMetrics text, with its content type', async () => {
+    const registry = openMetricsRegistry();
+    const { presence } = client([retry({ random: () => 0 }), memoryCache(), prometheusMetrics({ registry })]);
+    await presence.hereNow({ channels: ['lobby'] });
+    await presence.hereNow({ channels: ['lobby'] });
+    presence.events.emit('cacheError', { store: 'redis', reason: 'down' });
+    presence.events.emit('circuit', { store: 'redis', open: true });
+    presence.events.emit('retryBudget', { tokens: 9 });
+    expect(registry.contentType).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
     const text = await registry.metrics();
-    expect(text).toContain('# TYPE presence_operations counter');
-    expect(text).toContain('presence_operations_total{operation="whereNow",outcome="success"} 1');
-    expect(text).toContain('presence_operation_duration_seconds_count{operation="whereNow",outcome="success"} 1');
-    expect(text.endsWith('# EOF\n')).toBe(true);
+    // Counters are named without `_total` in the metadata and carry it on their samples.
+    const types = Object.fromEntries([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(([, name, type]) => [name, type]));
+    expect(types).toEqual(
+      Object.fromEntries(
+        metricNames('presence_').map((name) => [name.replace(/_total$/, ''), name.endsWith('_total') ? 'counter' : name.endsWith('_seconds') ? 'histogram' : 'gauge']),
+      ),
+    );
+    const actual = sampleMap(parseExposition(text.replace(/# EOF\n$/, '')));
+    expect(actual.get(seriesKey('presence_operations_total', { operation: 'hereNow', outcome: 'success' }))).toBe(2);
+    expect(actual.get(seriesKey('presence_operation_duration_seconds_bucket', { operation: 'hereNow', outcome: 'success', le: '+Inf' }))).toBe(2);
+    expect(actual.get(seriesKey('presence_cache_lookups_total', { operation: 'hereNow', result: 'hit_l1' }))).toBe(1);
+    expect(actual.get(seriesKey('presence_cache_errors_total', { store: 'redis', kind: 'error' }))).toBe(1);
+    expect(actual.get(seriesKey('presence_cache_circuit_open', { store: 'redis' }))).toBe(1);
+    expect(actual.get(seriesKey('presence_retry_budget_tokens'))).toBe(9);
+    expect(text.endsWith('\n# EOF\n')).toBe(true);
+    expect(text).not.toContain('_total_total');
+  });
+
+  test('a second client joins the metrics of an OpenMetrics registry after a scrape', async () => {
+    const registry = openMetricsRegistry();
+    const a = client([prometheusMetrics({ registry })]);
+    await a.presence.whereNow({ userId: 'u1' });
+    await registry.metrics(); // prom-client renames registered counters in place when it renders OpenMetrics
+    const b = client([prometheusMetrics({ registry })]);
+    await b.presence.whereNow({ userId: 'u1' });
+    const text = await registry.metrics();
+    expect(text).toContain('presence_operations_total{operation="whereNow",outcome="success"} 2');
+    expect(text).not.toContain('_total_total');
   });
 });
 
@@ -384,6 +485,8 @@ describe('prometheusMetrics: options', () => {
     ['an infinite bucket', { buckets: [1, Infinity] }, 'buckets'],
     ['a bucket that is not a number', { buckets: ['0.1'] }, 'buckets'],
     ['a misspelt option', { bucket: [1] }, 'bucket'],
+    ['watch lag buckets not increasing', { watchLagBuckets: [1, 0.5] }, 'watchLagBuckets'],
+    ['watch lag buckets not an array', { watchLagBuckets: 'fast' }, 'watchLagBuckets'],
   ];
   test.each(bad)('rejects %s, naming the field', (_, options, field) => {
     let thrown: unknown;

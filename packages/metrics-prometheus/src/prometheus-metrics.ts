@@ -1,19 +1,6 @@
-import { PresenceConfigurationError, rejectUnknownOptions, type OperationName, type Plugin, type Stack } from '@presence/core';
-import { Registry, type RegistryContentType } from 'prom-client';
-import {
-  CACHE_ERROR_KINDS,
-  CACHE_RESULTS,
-  cacheResultSlot,
-  OPERATIONS,
-  operationSlot,
-  OUTCOMES,
-  outcomeSlot,
-  RETRY_REASONS,
-  retryReasonSlot,
-  STATUS_CLASSES,
-  statusClassIndex,
-} from './labels.js';
-import { MetricSet } from './metric-set.js';
+import { PresenceConfigurationError, rejectUnknownOptions, type Plugin, type Stack } from '@presence/core';
+import { Registry, type PrometheusContentType, type RegistryContentType } from 'prom-client';
+import { PresenceMetrics, STATUS_CLASSES, type ClientGauges } from './metrics.js';
 
 export const DEFAULT_PREFIX = 'presence_';
 
@@ -23,42 +10,48 @@ export const DEFAULT_PREFIX = 'presence_';
  */
 export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
 
+/**
+ * Seconds. An event normally reaches watch() well under a second after it happened; the upper
+ * bounds show a long-poll that stalled or a clock that is off.
+ */
+export const DEFAULT_WATCH_LAG_BUCKETS: readonly number[] = Object.freeze([0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]);
+
 /** Most bucket bounds accepted: each one is a series per operation and outcome. */
 export const MAX_BUCKETS = 40;
 
-/** `R` is the registry's own type, so `plugin.registry` is assignable wherever the caller's registry is (`Registry` by default). */
-export interface PrometheusMetricsOptions<R extends Registry<RegistryContentType> = Registry> {
+export interface PrometheusMetricsOptions<T extends RegistryContentType = PrometheusContentType> {
   /** Where the metrics are registered. Default: a new Registry (never prom-client's global one unless you pass it). */
-  registry?: R;
+  registry?: Registry<T>;
   /** Prepended to every metric name. Default `presence_`. Letters, digits and underscores; not starting with a digit. */
   prefix?: string;
   /** Upper bounds in seconds of `<prefix>operation_duration_seconds`, increasing; `+Inf` is always added. */
   buckets?: readonly number[];
+  /** Upper bounds in seconds of `<prefix>watch_lag_seconds`, increasing; `+Inf` is always added. */
+  watchLagBuckets?: readonly number[];
 }
 
-export interface PrometheusMetricsPlugin<R extends Registry<RegistryContentType> = Registry> extends Plugin {
+export interface PrometheusMetricsPlugin<T extends RegistryContentType = PrometheusContentType> extends Plugin {
   readonly name: 'prometheusMetrics';
-  /** The registry the metrics live in: serve `await registry.metrics()` at /metrics. */
-  readonly registry: R;
+  /** The registry the metrics live in (the one passed, typed as passed): serve `await registry.metrics()` with `registry.contentType`. */
+  readonly registry: Registry<T>;
   readonly prefix: string;
 }
 
-const KNOWN_OPTIONS = new Set(['registry', 'prefix', 'buckets']);
+const KNOWN_OPTIONS = new Set(['registry', 'prefix', 'buckets', 'watchLagBuckets']);
 const PREFIX = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 function fail(field: string, message: string): never {
   throw new PresenceConfigurationError(field, `prometheusMetrics: ${message}`);
 }
 
-function checkRegistry(value: unknown): Registry<RegistryContentType> {
-  if (value === undefined) return new Registry();
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- it is needed: `value` is unknown (a false positive of the rule)
+function checkRegistry<T extends RegistryContentType>(value: unknown): Registry<T> {
+  if (value === undefined) return new Registry() as Registry<T>;
   const registry = value as Partial<Registry<RegistryContentType>> | null;
   // Duck-typed, so a registry from another copy of prom-client still works.
   if (typeof registry !== 'object' || registry === null || typeof registry.registerMetric !== 'function' || typeof registry.getSingleMetric !== 'function') {
     fail('registry', 'registry must be a prom-client Registry (new Registry() from "prom-client"); leave it out to get a fresh one.');
   }
-  return value as Registry<RegistryContentType>;
+  return value as Registry<T>;
 }
 
 function checkPrefix(value: unknown): string {
@@ -69,100 +62,89 @@ function checkPrefix(value: unknown): string {
   return value;
 }
 
-function checkBuckets(value: unknown): readonly number[] {
-  if (value === undefined) return DEFAULT_DURATION_BUCKETS;
+function checkBuckets(field: string, value: unknown, fallback: readonly number[]): readonly number[] {
+  if (value === undefined) return fallback;
   if (!Array.isArray(value) || value.length === 0 || value.length > MAX_BUCKETS) {
-    fail('buckets', `buckets must be an array of 1 to ${MAX_BUCKETS} upper bounds in seconds, e.g. [0.001, 0.01, 0.1, 1]; got ${Array.isArray(value) ? `${value.length} bounds` : typeof value}.`);
+    fail(field, `${field} must be an array of 1 to ${MAX_BUCKETS} upper bounds in seconds, e.g. [0.001, 0.01, 0.1, 1]; got ${Array.isArray(value) ? `${value.length} bounds` : typeof value}.`);
   }
   value.forEach((bound: unknown, i) => {
     if (typeof bound !== 'number' || !Number.isFinite(bound) || bound <= 0) {
-      fail('buckets', `buckets[${i}] must be a finite number of seconds above 0 (+Inf is always added); got ${String(bound)}.`);
+      fail(field, `${field}[${i}] must be a finite number of seconds above 0 (+Inf is always added); got ${String(bound)}.`);
     }
     if (i > 0 && bound <= (value[i - 1] as number)) {
-      fail('buckets', `buckets must be strictly increasing; buckets[${i}] = ${bound} follows ${String(value[i - 1])}.`);
+      fail(field, `${field} must be strictly increasing; ${field}[${i}] = ${bound} follows ${String(value[i - 1])}.`);
     }
   });
-  return value as number[];
+  return Object.freeze([...(value as number[])]);
+}
+
+/** `1xx`…`5xx`, or `none` when no response arrived or the status is not an HTTP one. */
+function statusClass(status: number | undefined): string {
+  return status !== undefined && status >= 100 && status < 600 ? STATUS_CLASSES[Math.floor(status / 100) - 1]! : 'none';
+}
+
+/** Milliseconds as seconds; anything but a finite positive time (clock skew, a stand-in) is 0, which prom-client accepts. */
+function seconds(ms: number): number {
+  return ms > 0 && ms < Infinity ? ms / 1000 : 0;
 }
 
 /**
  * Prometheus metrics for a presence client: calls, their latency and outcome, HTTP attempts,
- * retries, cache lookups, cache store health, inflight calls and the retry budget. It listens
- * to the client's events only, so it works with any cache or retry plugin that reports them.
- * Several clients may share one registry (one plugin each): their figures add up.
+ * retries, cache lookups, cache store health, inflight calls, the retry budget and watch()'s
+ * events, reconnects and lag, as prom-client Counters, Gauges and Histograms. It listens to the client's events only, so it works with any
+ * cache or retry plugin that reports them. Several clients may share one registry (one plugin
+ * each): their figures add up.
  */
-export function prometheusMetrics<R extends Registry<RegistryContentType> = Registry>(options: PrometheusMetricsOptions<R> = {}): PrometheusMetricsPlugin<R> {
+export function prometheusMetrics<T extends RegistryContentType = PrometheusContentType>(options: PrometheusMetricsOptions<T> = {}): PrometheusMetricsPlugin<T> {
   if (typeof options !== 'object' || options === null) fail('options', 'pass an options object, e.g. prometheusMetrics({ registry }).');
   rejectUnknownOptions('prometheusMetrics', options, [...KNOWN_OPTIONS]);
-  // Without a registry the plugin makes a plain `new Registry()`, which is what R defaults to.
-  const registry = checkRegistry(options.registry) as R;
+  const registry = checkRegistry<T>(options.registry);
   const prefix = checkPrefix(options.prefix);
-  const buckets = checkBuckets(options.buckets);
+  const buckets = {
+    duration: checkBuckets('buckets', options.buckets, DEFAULT_DURATION_BUCKETS),
+    watchLag: checkBuckets('watchLagBuckets', options.watchLagBuckets, DEFAULT_WATCH_LAG_BUCKETS),
+  };
   // Registered now, so a name clash fails at construction rather than at the first call.
-  const set = MetricSet.open(registry, prefix, buckets);
+  const metrics = PresenceMetrics.open(registry, prefix, buckets);
 
   return {
     name: 'prometheusMetrics',
     registry,
     prefix,
     apply(stack: Stack) {
-      const { events } = stack.context;
-      const cells = set.attach();
-      const { calls, durationSumMs, durationBuckets, httpRequests, retries, cacheLookups, cacheErrors, circuitOpen, statesDropped } = cells;
-      // Bounds in milliseconds, the unit durations arrive in: no division per call.
-      const boundsMs = Float64Array.from(set.buckets, (seconds) => seconds * 1000);
-      const boundCount = boundsMs.length;
-      const stride = boundCount + 1;
-      const outcomeCount = OUTCOMES.length;
-      const statusCount = STATUS_CLASSES.length;
-      const reasonCount = RETRY_REASONS.length;
-      const resultCount = CACHE_RESULTS.length;
-      const kindCount = CACHE_ERROR_KINDS.length;
-      const stores = set.stores;
-
-      // Calls in flight are counted by the client itself; the gauge reads them at scrape time.
-      const { inflight } = stack.context;
-      cells.inflightOf = (operation) => inflight[OPERATIONS[operation] as OperationName] ?? 0;
-      // The listeners only add to preallocated slots: no allocation, no label hashing per call.
+      const { events, inflight } = stack.context;
+      const { durations, cacheLookups, attempts, retries, statesDropped, watchEvents, watchReconnects } = metrics;
+      const gauges: ClientGauges = { inflight, circuitOpen: new Map(), retryBudgetTokens: undefined };
+      metrics.clients.add(gauges);
       const unsubscribe = [
+        // The call's end says how a cache answered it: one listener per call, not two.
         events.on('callEnd', (e) => {
-          const operation = operationSlot(e.operation);
-          const cell = operation * outcomeCount + outcomeSlot(e.outcome);
-          const ms = e.durationMs >= 0 ? e.durationMs : 0;
-          let bucket = 0;
-          while (bucket < boundCount && ms > boundsMs[bucket]!) bucket++;
-          calls[cell]! += 1;
-          durationSumMs[cell]! += ms;
-          durationBuckets[cell * stride + bucket]! += 1;
-          // The call's end says how a cache answered it: one listener per call, not two.
-          if (e.cache !== undefined) cacheLookups[operation * resultCount + cacheResultSlot(e.cache)]! += 1;
+          durations(e.operation)(e.outcome).observe(seconds(e.durationMs));
+          if (e.cache !== undefined) cacheLookups(e.operation)(e.cache).inc();
         }),
-        events.on('attempt', (e) => {
-          httpRequests[operationSlot(e.operation) * statusCount + statusClassIndex(e.status)]! += 1;
-        }),
-        events.on('retry', (e) => {
-          retries[operationSlot(e.operation) * reasonCount + retryReasonSlot(e.reason)]! += 1;
-        }),
+        events.on('attempt', (e) => attempts(e.operation)(statusClass(e.status)).inc()),
+        events.on('retry', (e) => retries(e.operation)(e.reason).inc()),
         events.on('retryBudget', (e) => {
-          if (Number.isFinite(e.tokens)) cells.retryBudgetTokens = e.tokens;
+          if (Number.isFinite(e.tokens)) gauges.retryBudgetTokens = e.tokens;
         }),
-        events.on('cacheError', (e) => {
-          cacheErrors[stores.indexOf(e.store) * kindCount]! += 1;
+        // Rare events: prom-client's labelled calls are fine here. The free-text `reason` is never a label.
+        events.on('cacheError', (e) => metrics.cacheErrors.inc({ store: metrics.storeLabel(e.store), kind: 'error' })),
+        events.on('cacheCorrupt', (e) => metrics.cacheErrors.inc({ store: metrics.storeLabel(e.store), kind: 'corrupt' })),
+        events.on('circuit', (e) => gauges.circuitOpen.set(metrics.storeLabel(e.store), e.open)),
+        events.on('stateDropped', (e) => statesDropped(e.operation).inc()),
+        events.on('watchEvent', (e) => {
+          const watched = watchEvents(e.type);
+          watched.events.inc();
+          // A negative lag is clock skew between this host and the server: counted as none.
+          if (!Number.isNaN(e.lagMs)) watched.lag.observe(seconds(e.lagMs));
         }),
-        events.on('cacheCorrupt', (e) => {
-          cacheErrors[stores.indexOf(e.store) * kindCount + 1]! += 1;
-        }),
-        events.on('circuit', (e) => {
-          circuitOpen[stores.indexOf(e.store)] = e.open ? 1 : 0;
-        }),
-        events.on('stateDropped', (e) => {
-          statesDropped[operationSlot(e.operation)]! += 1;
-        }),
+        events.on('watchReconnect', (e) => watchReconnects(e.reason).inc()),
       ];
 
+      // A closed client's counts stay in the totals (counters never go backwards); it leaves the gauges.
       stack.onClose(() => {
         for (const off of unsubscribe) off();
-        set.detach(cells);
+        metrics.clients.delete(gauges);
       });
     },
   };

@@ -1,0 +1,139 @@
+import { createPresence, type HereNowResult, type JsonValue, type PresenceClient, type RosterRole } from '@presence/core';
+import { createEmulator, type Emulator } from '@presence/emulator';
+import { httpTransport } from '@presence/transport-http';
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, sleep } from '../test/helpers.js';
+import { redisCache, redisRoster, type RedisRosterPlugin } from './index.js';
+import { connect, startRedisServer, type RedisServer } from './testing.js';
+
+// Several replicas in one process, each with its own client and Redis connection: one leads, the
+// others mirror it through a real redis-server; the emulator over loopback is upstream.
+let server: RedisServer;
+let emulator: Emulator;
+let upstream: PresenceClient;
+const replicas: Array<{ client: PresenceClient; live: RedisRosterPlugin; redis: Redis; results: string[] }> = [];
+const LEASE_MS = 600;
+
+beforeAll(async () => {
+  [server, emulator] = await Promise.all([startRedisServer(), createEmulator({ subscribeHoldMs: 500 })]);
+  upstream = createPresence({ subscribeKey: 'sub-c-fleet', userId: 'driver', transport: httpTransport({ origin: emulator.origin }) });
+}, 60_000);
+
+afterEach(async () => {
+  await Promise.all(replicas.splice(0).map(async (r) => {
+    await r.client.close();
+    r.redis.disconnect();
+  }));
+  emulator.reset();
+  server.resume();
+});
+
+afterAll(async () => {
+  await upstream?.close();
+  await emulator?.close();
+  await server?.stop();
+});
+
+async function replica(options: { cache?: boolean } = {}) {
+  const redis = await connect(server.port);
+  const live = redisRoster({ redis, channels: ['lobby', 'kitchen'], leaseMs: LEASE_MS, upstreamCacheMs: 0, commandTimeoutMs: 100 });
+  const plugins = options.cache ? [live, redisCache({ redis, commandTimeoutMs: 50 })] : [live];
+  const client = createPresence({ subscribeKey: 'sub-c-fleet', userId: `replica-${replicas.length}`, transport: httpTransport({ origin: emulator.origin }), plugins });
+  const results: string[] = [];
+  client.events.on('rosterAnswer', (a) => results.push(a.result));
+  const entry = { client, live, redis, results };
+  replicas.push(entry);
+  return entry;
+}
+
+const roles = (): RosterRole[] => replicas.map((r) => r.live.role);
+const hereNowRequests = (): number => emulator.stats().requests.byOperation.hereNow;
+const shape = (result: HereNowResult<JsonValue>) =>
+  result.channels.map((c) => ({ name: c.name, occupancy: c.occupancy, occupants: [...c.occupants].map((o) => `${o.userId}=${JSON.stringify(o.state ?? null)}`).sort() }));
+const join = (userId: string, channel: string, state?: Record<string, string>) =>
+  upstream.heartbeat({ channels: [channel], heartbeat: 300, userId, ...(state ? { state: { [channel]: state } } : {}) });
+
+async function allAgree(): Promise<boolean> {
+  const truth = JSON.stringify(shape(await upstream.hereNow({ channels: ['lobby', 'kitchen'], includeState: true })));
+  for (const r of replicas) {
+    const before = r.results.length;
+    const mine = await r.client.hereNow({ channels: ['lobby', 'kitchen'], includeState: true });
+    if (r.results[before] !== 'hit' || JSON.stringify(shape(mine)) !== truth) {
+      if (process.env.DEBUG_ROSTER) console.log(r.live.role, r.results[before], JSON.stringify(shape(mine)), truth);
+      return false;
+    }
+  }
+  return true;
+}
+
+describe('redisRoster: one roster for a fleet', () => {
+  it('one leader watches; every replica answers from memory, exactly, with no request', async () => {
+    await join('u1', 'lobby', { mood: 'ok' });
+    await join('u2', 'kitchen');
+    await Promise.all([replica(), replica(), replica()]);
+    await Promise.all(replicas.map((r) => r.live.ready));
+    expect(roles().filter((r) => r === 'leader')).toHaveLength(1);
+    expect(roles().filter((r) => r === 'mirror')).toHaveLength(2);
+    await eventually(allAgree, 5000);
+    const before = hereNowRequests();
+    for (const r of replicas) await r.client.hereNow({ channels: ['lobby'] });
+    expect(hereNowRequests()).toBe(before);
+    // Only the leader subscribes.
+    expect(emulator.stats().subscribe.openLongPolls).toBeLessThanOrEqual(1);
+
+    // Changes reach every mirror, as diffs in version order.
+    const mirror = replicas.find((r) => r.live.role === 'mirror')!;
+    const controller = new AbortController();
+    const seen: Array<{ joined: readonly string[]; version: number }> = [];
+    const reading = (async () => {
+      for await (const diff of mirror.live.changes({ signal: controller.signal })) seen.push(diff);
+    })();
+    await join('u3', 'lobby', { mood: 'new' });
+    await upstream.leave({ channels: ['kitchen'], userId: 'u2' });
+    await eventually(allAgree, 5000);
+    await eventually(() => seen.length >= 2, 5000);
+    controller.abort();
+    await reading;
+    expect(seen.map((d) => d.version)).toEqual(seen.map((_, i) => seen[0]!.version + i));
+  });
+
+  it('when the leader goes, another takes the lease within about leaseMs, re-seeds, and the mirrors converge', async () => {
+    await join('u1', 'lobby');
+    await Promise.all([replica(), replica(), replica()]);
+    await Promise.all(replicas.map((r) => r.live.ready));
+    const leader = replicas.find((r) => r.live.role === 'leader')!;
+    const gone = performance.now();
+    await leader.client.close();
+    replicas.splice(replicas.indexOf(leader), 1);
+    leader.redis.disconnect();
+    const takeoverMs = await eventually(() => roles().includes('leader'), LEASE_MS * 5);
+    expect(roles().filter((r) => r === 'leader')).toHaveLength(1);
+    await join('u9', 'kitchen');
+    await eventually(allAgree, 5000);
+    expect(performance.now() - gone).toBeGreaterThan(0);
+    expect(takeoverMs).toBeLessThan(LEASE_MS * 5);
+  });
+
+  it('Redis paused: no caller sees an error, answers fall through; after it resumes the fleet answers from memory again', async () => {
+    await join('u1', 'lobby');
+    await Promise.all([replica({ cache: true }), replica({ cache: true })]);
+    await Promise.all(replicas.map((r) => r.live.ready));
+    await eventually(allAgree, 5000);
+    server.pause();
+    // The leader cannot renew and steps down; the mirror hears nothing: both stop answering from memory.
+    await sleep(LEASE_MS * 2);
+    const before = replicas.map((r) => r.results.length);
+    for (let i = 0; i < 5; i++) {
+      for (const r of replicas) {
+        const result = await r.client.hereNow({ channels: ['lobby'] });
+        expect(result.channels[0]!.occupancy).toBe(1);
+      }
+    }
+    for (const [index, r] of replicas.entries()) expect(r.results.slice(before[index]).every((x) => x !== 'hit')).toBe(true);
+    expect(roles()).not.toContain('leader');
+    server.resume();
+    await eventually(() => roles().includes('leader'), LEASE_MS * 10);
+    await eventually(allAgree, 10_000);
+  });
+});

@@ -1,0 +1,3 @@
+import { definePackage } from '../../tsup.shared.js';
+
+export default definePackage(['src/index.ts']);
