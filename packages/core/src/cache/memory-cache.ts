@@ -60,7 +60,7 @@ export function memoryCache(options: MemoryCacheOptions = {}): MemoryCachePlugin
               // The caller wants upstream's answer (a roster's seed): no lookup, no shared flight; the answer is still kept.
               const result = await next(call);
               const frozen = deepFreeze(result.output);
-              store.set(key, frozen, { ttlMs, tags: cacheTagsOf(operation, call.params, config) });
+              void store.set(key, frozen, { ttlMs, tags: cacheTagsOf(operation, call.params, config) });
               return { ...result, output: frozen };
             }
             const cached = store.get(key);
