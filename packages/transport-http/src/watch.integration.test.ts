@@ -311,7 +311,7 @@ describe('presence.watch() against the emulator', () => {
     sdk.addListener({
       presence: (e) => sdkEvents.push(e),
       status: (s) => {
-        if (s.category === 'PNConnectedCategory') sdkConnected();
+        if (String(s.category) === 'PNConnectedCategory') sdkConnected();
       },
     });
     try {
