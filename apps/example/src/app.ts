@@ -169,12 +169,12 @@ export async function startApp(config: AppConfig, options: AppOptions = {}): Pro
         rooms: config.rooms,
         live,
         readiness,
-        rosterRole: roster.role,
+        rosterRole: () => roster.role(),
         onInternalError: (error) => options.logger?.error({ message: String(error) }, 'internal error'),
       });
       servers.push(server);
       const port = await listen(server, config.port === 0 ? 0 : config.port + index, config.host);
-      replicas.push({ url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`, port, presence, registry, live, rosterRole: roster.role });
+      replicas.push({ url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`, port, presence, registry, live, rosterRole: () => roster.role() });
     }
 
     let simulator: Simulator | undefined;

@@ -53,7 +53,7 @@ try {
     await client.hereNow(input);
 
     // The middleware on its own, as bentocache's getOrSet is on its own: same stack, no client around it.
-    const stack = createStack({ config: client.config as ResolvedConfig, events: createEvents(), logger: undefined as never, inflight: { hereNow: 0, whereNow: 0, getPresenceState: 0, setPresenceState: 0, heartbeat: 0, leave: 0, subscribe: 0 } });
+    const stack = createStack({ config: client.config, events: createEvents(), logger: undefined as never, inflight: { hereNow: 0, whereNow: 0, getPresenceState: 0, setPresenceState: 0, heartbeat: 0, leave: 0, subscribe: 0 } });
     redisCache({ redis, ttlMs: 3_600_000, l1: { ttlMs: 3_600_000 } }).apply(stack);
     closers.push(() => stack.close()); // closes the plugin's subscriber connection
     const terminal: Handler = async () => ({ output: { totalChannels: 1, totalOccupancy: 0, channels: [] } });

@@ -45,8 +45,12 @@ function fail(field: string, message: string): never {
 }
 
 function checkRegistry<T extends RegistryContentType>(value: unknown): Registry<T> {
+  // The rule calls both assertions unnecessary; the compiler needs them (`value` is unknown, and a
+  // plain Registry is only a Registry<T> for the default T): a false positive.
+  /* eslint-disable @typescript-eslint/no-unnecessary-type-assertion */
   if (value === undefined) return new Registry() as Registry<T>;
   const registry = value as Partial<Registry<RegistryContentType>> | null;
+  /* eslint-enable @typescript-eslint/no-unnecessary-type-assertion */
   // Duck-typed, so a registry from another copy of prom-client still works.
   if (typeof registry !== 'object' || registry === null || typeof registry.registerMetric !== 'function' || typeof registry.getSingleMetric !== 'function') {
     fail('registry', 'registry must be a prom-client Registry (new Registry() from "prom-client"); leave it out to get a fresh one.');
