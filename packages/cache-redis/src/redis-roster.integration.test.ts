@@ -103,6 +103,8 @@ describe('redisRoster: one roster for a fleet', () => {
     await Promise.all([replica(), replica(), replica()]);
     await Promise.all(replicas.map((r) => r.live.ready));
     const leader = replicas.find((r) => r.live.role === 'leader')!;
+    const versionBefore = leader.live.version;
+    expect(versionBefore).toBeGreaterThan(0);
     const gone = performance.now();
     await leader.client.close();
     replicas.splice(replicas.indexOf(leader), 1);
@@ -111,6 +113,8 @@ describe('redisRoster: one roster for a fleet', () => {
     expect(roles().filter((r) => r === 'leader')).toHaveLength(1);
     await join('u9', 'kitchen');
     await eventually(allAgree, 5000);
+    // The new leader's versions go on from the old one's: no reader of changes() sees them go back.
+    for (const r of replicas) expect(r.live.version).toBeGreaterThan(versionBefore);
     expect(performance.now() - gone).toBeGreaterThan(0);
     expect(takeoverMs).toBeLessThan(LEASE_MS * 5);
   });

@@ -226,7 +226,9 @@ export function redisRoster<S = JsonValue>(options: RedisRosterOptions): RedisRo
     engine = createRosterEngine<S>({
       source,
       ...resolved,
-      firstSeedReason: hadLeader ? 'takeover' : 'initial',
+      firstSeedReason: hadLeader || wantToken > 0 ? 'takeover' : 'initial',
+      // Versions go on from what the fleet has seen, so a reader of changes() never sees them go back.
+      startVersion: Math.max(mirror.version, announcedVersion),
       onEvent: (event) => fence.seen(event.channel, 'userId' in event ? event.userId : undefined),
       onDiff: (diff) => {
         feed.publish(diff);

@@ -203,7 +203,7 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
     watch: (watchOptions: WatchOptions<S>) => {
       if (closed) throw new PresenceConfigurationError('client', 'watch: the client is closed; create a new one.');
       const watch = new PresenceWatch<S>(
-        { config, events, logger, stack, subscribeTimeoutMs, send: sendSubscribe, leave: (input, callOptions) => send(leave, input, callOptions), ended: (w) => watches.delete(w) },
+        { config, events, logger, stack, subscribeTimeoutMs, send: sendSubscribe, leave: (input, callOptions) => send(leave, input, callOptions), heartbeat: (input, callOptions) => send(heartbeat, input, callOptions), ended: (w) => watches.delete(w) },
         watchOptions,
       );
       watches.add(watch);

@@ -4,17 +4,19 @@ import { createMemoryTransport, type RecordedRequest, type ScriptedResponse } fr
 import { decodeNames } from './encoding.js';
 
 /** A here-now service that pages (notes §3.1): `limit`/`offset` per channel, occupancy always the full count. */
-function pagingService(rooms: Record<string, string[]>) {
+function pagingService(rooms: Record<string, string[]>, groups: Record<string, string[]> = {}) {
   const respond = (request: RecordedRequest): ScriptedResponse => {
     const query = new Map(request.query);
     const limit = Number(query.get('limit') ?? 1000);
     const offset = Number(query.get('offset') ?? 0);
-    const names = decodeNames(request.path.split('/channel/')[1]!);
+    const viaGroups = (query.get('channel-group') ?? '').split(',').filter(Boolean).flatMap((g) => groups[g] ?? []);
+    const named = decodeNames(request.path.split('/channel/')[1]!).filter((n) => n !== '');
+    const names = [...new Set([...named, ...viaGroups])];
     const entry = (name: string) => {
       const all = rooms[name] ?? [];
       return { occupancy: all.length, uuids: all.slice(offset, offset + limit) };
     };
-    if (names.length === 1) return { body: { status: 200, message: 'OK', service: 'Presence', ...entry(names[0]!) } };
+    if (names.length === 1 && !query.has('channel-group')) return { body: { status: 200, message: 'OK', service: 'Presence', ...entry(names[0]!) } };
     const channels = Object.fromEntries(names.filter((n) => (rooms[n] ?? []).length > 0).map((n) => [n, entry(n)]));
     const total = Object.values(channels).reduce((sum, c) => sum + c.occupancy, 0);
     return { body: { status: 200, message: 'OK', service: 'Presence', payload: { channels, total_channels: Object.keys(channels).length, total_occupancy: total } } };
@@ -67,6 +69,23 @@ describe('hereNowPages', () => {
     expect(all.totalOccupancy).toBe(30);
   });
 
+  test('channel groups: the first page asks for the groups, later pages name the member channels that have more', async () => {
+    const { presence, transport } = pagingService({ a: users('a', 25), b: users('b', 5), solo: users('s', 12) }, { g: ['a', 'b'] });
+    const pages = await pagesOf(presence.hereNowPages({ channels: ['solo'], channelGroups: ['g'], pageSize: 10 }));
+    expect(pages.map((p) => [p.offset, p.hasMore, p.channels.map((c) => `${c.name}:${c.occupants.length}/${c.occupancy}`)])).toEqual([
+      [0, true, ['solo:10/12', 'a:10/25', 'b:5/5']],
+      [10, true, ['solo:2/12', 'a:10/25']],
+      [20, false, ['a:5/25']],
+    ]);
+    expect(transport.requests.map((r) => [r.path.split('/channel/')[1], new Map(r.query).get('channel-group')])).toEqual([
+      ['solo', 'g'],
+      ['solo,a', undefined],
+      ['a', undefined],
+    ]);
+    const all = await presence.hereNowAll({ channelGroups: ['g'], pageSize: 10 });
+    expect(all.channels.map((c) => [c.name, c.occupancy, new Set(c.occupants.map((o) => o.userId)).size])).toEqual([['a', 25, 25], ['b', 5, 5]]);
+  });
+
   test('without user ids: one page of counts', async () => {
     const { presence, transport } = pagingService({ room: users('u', 3000) });
     const pages = await pagesOf(presence.hereNowPages({ channel: 'room', includeUserIds: false }));
@@ -93,6 +112,8 @@ describe('hereNowPages', () => {
       [{ channel: 5 }, 'channel'],
       [{ channel: 'a b' }, 'channels[0]'],
       [{ channels: [] }, 'channels'],
+      [{ channels: [], channelGroups: [] }, 'channels'],
+      [{ channelGroups: ['bad group'] }, 'channelGroups[0]'],
       [{ channel: 'a', pageSize: 0 }, 'pageSize'],
       [{ channel: 'a', pageSize: 1001 }, 'pageSize'],
       [{ channel: 'a', includeState: 'yes' }, 'includeState'],

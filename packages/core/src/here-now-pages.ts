@@ -8,6 +8,11 @@ export interface HereNowPagesInput {
   channel?: string;
   /** …or several; each is paged on its own (PubNub's `limit`/`offset` apply per channel, notes §3.1). */
   channels?: readonly string[];
+  /**
+   * Channel groups, alone or beside `channel(s)`: their member channels are paged like named ones. The first
+   * page asks for the groups; later pages name the member channels that have more (notes §3.1, §8).
+   */
+  channelGroups?: readonly string[];
   /** Occupants per channel and page, 1–1000. Default 1000, the most PubNub returns at once. */
   pageSize?: number;
   /** Include each occupant's state. Default false. */
@@ -38,22 +43,23 @@ function fail(field: string, rule: string, message: string): never {
 function firstPage(raw: HereNowPagesInput, config: ResolvedConfig): { input: HereNowInput; pageSize: number } {
   const input = checkInput('hereNow', raw) as HereNowPagesInput;
   if (input.channel !== undefined && input.channels !== undefined) fail('channel', 'exclusive', 'give channel or channels, not both.');
-  if (input.channel === undefined && input.channels === undefined) {
-    fail('channels', 'required', 'give channel or channels: paging reads named channels (global here-now is not paged, notes §3.1).');
+  if (input.channel === undefined && input.channels === undefined && input.channelGroups === undefined) {
+    fail('channels', 'required', 'give channel, channels or channelGroups: paging reads named channels (global here-now is not paged, notes §3.1).');
   }
   if (input.channel !== undefined && typeof input.channel !== 'string') fail('channel', 'type', `channel must be a channel name; got ${describeValue(input.channel)}.`);
   const pageSize = checkInteger('hereNow', 'pageSize', input.pageSize, MAX_LIMIT, 1, MAX_LIMIT);
-  const channels = input.channel !== undefined ? [input.channel] : input.channels!;
+  const channels = input.channel !== undefined ? [input.channel] : (input.channels ?? []);
   const page: HereNowInput = {
     channels,
+    ...(input.channelGroups === undefined ? {} : { channelGroups: input.channelGroups }),
     limit: pageSize,
     ...(input.includeState === undefined ? {} : { includeState: input.includeState }),
     ...(input.includeUserIds === undefined ? {} : { includeUserIds: input.includeUserIds }),
   };
   // here-now's own rules: names, flags, URL size.
   const params = hereNow.prepare(page, config);
-  if (params.channels.length === 0) fail('channels', 'required', 'give at least one channel.');
-  return { input: { ...page, channels: params.channels }, pageSize };
+  if (params.channels.length === 0 && params.channelGroups.length === 0) fail('channels', 'required', 'give at least one channel or channel group.');
+  return { input: { ...page, channels: params.channels, channelGroups: params.channelGroups }, pageSize };
 }
 
 /**
@@ -66,12 +72,14 @@ export function hereNowPages<S>(send: SendHereNow<S>, config: ResolvedConfig, ra
   const { input, pageSize } = firstPage(raw, config);
   return {
     async *[Symbol.asyncIterator]() {
-      let channels = input.channels!;
-      for (let offset = 0; channels.length !== 0; offset += pageSize) {
-        const result = await send({ ...input, channels, offset }, options);
+      let { channels, channelGroups } = input as { channels: readonly string[]; channelGroups: readonly string[] };
+      for (let offset = 0; channels.length !== 0 || channelGroups.length !== 0; offset += pageSize) {
+        const result = await send({ ...input, channels, channelGroups, offset }, options);
         const more = input.includeUserIds === false ? [] : result.channels.filter((c) => c.occupants.length !== 0 && offset + pageSize < c.occupancy).map((c) => c.name);
         yield { offset, channels: result.channels, hasMore: more.length !== 0 };
+        // Groups are asked once: a channel with more is then named, so a group's membership changing between pages cannot shift its offsets.
         channels = more;
+        channelGroups = [];
       }
     },
   };

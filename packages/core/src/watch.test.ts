@@ -198,6 +198,26 @@ describe('presence.watch()', () => {
     expect(transport.requests).toHaveLength(2);
   });
 
+  test('a participant given heartbeat heartbeats every heartbeat/2 − 1 s (at least 0.5 s) while its long-poll is held, and ending the watch stops it', async () => {
+    const transport = createMemoryTransport({
+      respond: (r): ScriptedResponse => {
+        if (r.operation === 'heartbeat' || r.operation === 'leave') return { body: { status: 200, message: 'OK', service: 'Presence' } };
+        return r.query.some(([k]) => k === 'tt') ? { delayMs: 120_000, body: {} } : { body: { t: { t: '5', r: 1 }, m: [] } };
+      },
+    });
+    const presence = createPresence({ subscribeKey: 'demo', userId: 'svc', transport });
+    const watch = presence.watch({ channels: ['lobby'], channelGroups: ['staff'], participant: true, heartbeat: 3 });
+    const pending = watch.next();
+    const beats = () => transport.requests.filter((r) => r.operation === 'heartbeat');
+    await vi_waitFor(() => beats().length >= 2);
+    expect(beats()[0]!.target).toMatch(/^\/v2\/presence\/sub-key\/demo\/channel\/lobby\/heartbeat\?heartbeat=3&channel-group=staff&uuid=svc&/);
+    await watch.return();
+    expect(await pending).toEqual({ done: true, value: undefined });
+    const sent = beats().length;
+    await new Promise((resolve) => setTimeout(resolve, 1200)); // more than two heartbeat periods
+    expect(beats()).toHaveLength(sent);
+  });
+
   test('the signal ends the iteration quietly and at once, even while next() waits', async () => {
     const service = createFakeSubscribeService({ holdMs: 120_000 });
     const { presence } = client(service);

@@ -25,7 +25,11 @@ export interface WatchOptions<S = JsonValue> {
    * occupant. True: also subscribes to the channels, so this client's userId appears in here-now.
    */
   participant?: boolean;
-  /** Participant only: the presence timeout in seconds (1–320). Sent only when given; the service's default is 300. */
+  /**
+   * Participant only: the presence timeout in seconds (1–320). Sent only when given; the service's default is 300.
+   * When given, the watch also sends a heartbeat every `heartbeat / 2 − 1` s (at least every 0.5 s), as the
+   * official SDKs do: a long-poll is held up to 280 s and only its answer refreshes presence (notes §4).
+   */
   heartbeat?: number;
   /** Participant only: this client's state per channel (or group), sent with each handshake. */
   state?: Readonly<Record<string, S>>;
@@ -57,6 +61,7 @@ export interface WatchContext<S> {
   readonly subscribeTimeoutMs: number;
   send(input: SubscribeInput<S>, options: CallOptions): Promise<SubscribeResult<S>>;
   leave(input: { channels: readonly string[]; channelGroups: readonly string[] }, options: CallOptions): Promise<void>;
+  heartbeat(input: { channels: readonly string[]; channelGroups: readonly string[]; heartbeat: number }, options: CallOptions): Promise<void>;
   /** Told once when the watch ends, however it ends. */
   ended?(watch: PresenceWatch<S>): void;
 }
@@ -142,6 +147,9 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
   // The last timetoken read per channel (see #unseen).
   readonly #lastTimetoken = new Map<string, string>();
   readonly #leaveOnEnd: boolean;
+  // A participant with its own heartbeat: the timer of the next periodic heartbeat, and whether one is on its way.
+  #heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
+  #heartbeatInFlight = false;
 
   constructor(context: WatchContext<S>, options: WatchOptions<S>) {
     if (typeof options !== 'object' || options === null) {
@@ -214,6 +222,8 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
     this.#head = 0;
     this.#callerSignal?.removeEventListener('abort', this);
     this.#controller.abort(new PresenceAbortError({ operation: 'subscribe', cause: this.#callerSignal?.reason }));
+    clearTimeout(this.#heartbeatTimer);
+    this.#heartbeatTimer = undefined;
     this.#context.ended?.(this);
     if (this.#leaveOnEnd && this.#connectedBefore) {
       const { channels = [], channelGroups = [] } = this.#options;
@@ -301,6 +311,7 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
     if (this.#cursor === undefined) this.#cursor = { timetoken: result.timetoken, region: result.region };
     else if (this.#cursor.region === undefined) this.#cursor = { ...this.#cursor, region: result.region };
     this.#handshakeNeeded = false;
+    this.#scheduleHeartbeat();
     const reconnected = this.#connectedBefore;
     this.#connectedBefore = true;
     try {
@@ -309,6 +320,33 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
       // The consumer's callback failing must not stop the watch.
       this.#context.logger.warn({ operation: 'subscribe', reason: 'onConnect' }, 'a watch onConnect callback threw; the watch went on');
     }
+  }
+
+  /**
+   * A participant that set its own `heartbeat` keeps itself present between long-poll answers, every
+   * `heartbeat / 2 − 1` s as the SDKs do (notes §4). A failed heartbeat is only logged: the long-poll's
+   * reconnect handles a lost service, and the next heartbeat tries again.
+   */
+  #scheduleHeartbeat(): void {
+    const seconds = this.#target.heartbeat;
+    if (seconds === undefined || !this.#target.participant || this.#heartbeatTimer !== undefined || this.#ended) return;
+    const periodMs = Math.max(500, (seconds / 2 - 1) * 1000);
+    this.#heartbeatTimer = setTimeout(() => {
+      this.#heartbeatTimer = undefined;
+      if (this.#ended) return;
+      this.#scheduleHeartbeat();
+      if (this.#heartbeatInFlight) return;
+      this.#heartbeatInFlight = true;
+      const { channels = [], channelGroups = [] } = this.#options;
+      this.#context
+        .heartbeat({ channels, channelGroups, heartbeat: seconds }, { signal: this.#controller.signal, timeoutMs: this.#context.config.timeoutMs })
+        .catch((error: unknown) => {
+          if (!this.#ended) this.#context.logger.debug({ operation: 'heartbeat', code: PresenceError.isInstance(error) ? error.code : 'unknown' }, 'a participant watch heartbeat failed; the next one tries again');
+        })
+        .finally(() => {
+          this.#heartbeatInFlight = false;
+        });
+    }, periodMs);
   }
 
   #succeeded(): void {

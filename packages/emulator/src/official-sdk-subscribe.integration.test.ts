@@ -156,7 +156,8 @@ describe('official pubnub SDK: subscribe withPresence', () => {
     clock += 20_001;
     expect(emulator.tick().timedOut).toBe(1);
     await until('the timeout event', () => w.events.some((e) => e.action === 'timeout'));
-    expect(w.events.at(-1)).toMatchObject({ channel: 'room', action: 'timeout', uuid: 'gone', occupancy: 0 });
+    // Not necessarily the last event: on a loaded machine a request `destroy()` did not stop may land after the sweep and re-join.
+    expect(w.events.find((e) => e.action === 'timeout')).toMatchObject({ channel: 'room', action: 'timeout', uuid: 'gone', occupancy: 0 });
     expect(w.errors).toEqual([]);
   });
 

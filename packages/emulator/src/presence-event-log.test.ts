@@ -143,6 +143,26 @@ describe('PresenceEventLog', () => {
     expect(log.inIntervalMode('k', 'c')).toBe(true);
   });
 
+  it('each channel in interval mode gets its interval events every intervalSec from when it entered, not on a shared schedule', () => {
+    const occupancy = new Map([['early', 3], ['late', 3]]);
+    const { log, advance } = setup({ announceMax: 2 }, occupancy);
+    for (const uuid of ['u1', 'u2', 'u3']) log.record(change('join', uuid, Number(uuid.slice(1)), 'early'));
+    advance(6_000);
+    for (const uuid of ['u1', 'u2', 'u3']) log.record(change('join', uuid, Number(uuid.slice(1)), 'late'));
+    const intervalsOf = (channel: string) => envelopes(log, 0n, channel).filter((e) => e.d.action === 'interval').length;
+    advance(4_000); // early: 10 s in interval mode; late: 4 s
+    expect(log.tick()).toBe(1);
+    expect([intervalsOf('early'), intervalsOf('late')]).toEqual([1, 0]);
+    advance(5_999); // late: 9.999 s
+    expect(log.tick()).toBe(0);
+    advance(1); // late: 10 s
+    expect(log.tick()).toBe(1);
+    expect([intervalsOf('early'), intervalsOf('late')]).toEqual([1, 1]);
+    advance(4_000); // early: 20 s
+    expect(log.tick()).toBe(1);
+    expect([intervalsOf('early'), intervalsOf('late')]).toEqual([2, 1]);
+  });
+
   it('interval lists larger than intervalDeltaMaxBytes become here_now_refresh: true; quiet intervals carry occupancy only', () => {
     const occupancy = new Map([['c', 30]]);
     const { log, advance } = setup({ announceMax: 1, intervalDeltaMaxBytes: 40 }, occupancy);

@@ -55,9 +55,8 @@ const keyOf = (subKey: string, channel: string): string => `${subKey}\u0000${cha
  */
 export class PresenceEventLog {
   private readonly logs = new Map<string, ChannelLog>();
-  /** Channels in interval mode, with the deltas since their last `interval` event. */
-  private readonly intervalChannels = new Map<string, { subKey: string; channel: string; deltas: IntervalDeltas }>();
-  private nextIntervalAt: number;
+  /** Channels in interval mode, with the deltas since their last `interval` event and when the next one is due. */
+  private readonly intervalChannels = new Map<string, { subKey: string; channel: string; deltas: IntervalDeltas; dueAt: number }>();
   private publishedCount = 0;
   /** Newest dropped timetoken of any log deleted once empty, so its cursor gap stays visible. */
   private forgottenThrough = 0n;
@@ -69,9 +68,7 @@ export class PresenceEventLog {
     private readonly occupancyOf: (subKey: string, channel: string) => number,
     /** Called after every append, so held long-polls can be answered. */
     private readonly onAppend: (subKey: string, channel: string) => void,
-  ) {
-    this.nextIntervalAt = now() + options.intervalSec * 1000;
-  }
+  ) {}
 
   /** Turn a store change into an event, or into interval deltas when the channel is crowded. */
   record(change: PresenceChange): void {
@@ -80,7 +77,9 @@ export class PresenceEventLog {
       const key = keyOf(subKey, channel);
       let crowded = this.intervalChannels.get(key);
       if (!crowded && occupancy > this.options.announceMax) {
-        crowded = { subKey, channel, deltas: { join: new Set(), leave: new Set(), timeout: new Set() } };
+        // Its own schedule: the first interval comes a full intervalSec after the channel became crowded.
+        const dueAt = this.now() + this.options.intervalSec * 1000;
+        crowded = { subKey, channel, deltas: { join: new Set(), leave: new Set(), timeout: new Set() }, dueAt };
         this.intervalChannels.set(key, crowded);
       }
       if (crowded) {
@@ -158,7 +157,8 @@ export class PresenceEventLog {
   }
 
   /**
-   * Emit the `interval` events that are due: one per crowded channel, with `occupancy` and the uuid lists
+   * Emit the `interval` events that are due: one per crowded channel every `intervalSec` from when it became
+   * crowded, with `occupancy` and the uuid lists
    * gathered since the previous one (empty lists left out, as in `subscribe_presence_interval*.json`), or
    * `here_now_refresh: true` when the lists are too big (notes §4). A channel leaves interval mode at the
    * first interval that finds it at or below `announceMax`, after that final event. Returns how many were sent.
@@ -171,10 +171,13 @@ export class PresenceEventLog {
       if (log.droppedThrough > this.forgottenThrough) this.forgottenThrough = log.droppedThrough;
       this.logs.delete(key);
     }
-    if (now < this.nextIntervalAt) return 0;
-    this.nextIntervalAt = now + this.options.intervalSec * 1000;
+    const periodMs = this.options.intervalSec * 1000;
     let sent = 0;
-    for (const [key, { subKey, channel, deltas }] of this.intervalChannels) {
+    for (const [key, crowded] of this.intervalChannels) {
+      if (now < crowded.dueAt) continue;
+      // The next one is due a whole period after this one was (a late tick does not shift the schedule).
+      crowded.dueAt += periodMs * (Math.floor((now - crowded.dueAt) / periodMs) + 1);
+      const { subKey, channel, deltas } = crowded;
       const occupancy = this.occupancyOf(subKey, channel);
       const ms = Math.floor(now);
       const timestamp = Math.floor(ms / 1000);
@@ -229,6 +232,5 @@ export class PresenceEventLog {
     this.intervalChannels.clear();
     this.publishedCount = 0;
     this.forgottenThrough = 0n;
-    this.nextIntervalAt = this.now() + this.options.intervalSec * 1000;
   }
 }

@@ -59,9 +59,17 @@ interface LongPoll {
   readonly presenceGroups: readonly string[];
   /** Real channels this uuid is present on through this subscribe; its answer refreshes them. */
   readonly presentOn: readonly string[];
+  /** The subscribe loop this poll belongs to (participants only): its answer's `t` becomes the loop's cursor. */
+  readonly loop: SubscribeLoop | undefined;
   readonly responder: PollResponder;
   timer: NodeJS.Timeout | undefined;
   done: boolean;
+}
+
+/** One subscribe loop of a uuid, as far as the emulator can tell: the real channels it lists and the cursor last handed to it. */
+interface SubscribeLoop {
+  channels: Set<string>;
+  cursor: bigint;
 }
 
 const keyOf = (subKey: string, name: string): string => `${subKey}\u0000${name}`;
@@ -99,8 +107,12 @@ export class SubscribeHub {
   private readonly byGroup = new Map<string, Set<LongPoll>>();
   private readonly ready = new Set<LongPoll>();
   private flushScheduled: NodeJS.Immediate | undefined;
-  /** (subKey, uuid) -> real channels of its last subscribe, to turn a dropped channel into a leave. */
-  private readonly lastSubscribed = new Map<string, Set<string>>();
+  /**
+   * (subKey, uuid) -> the real channels of each of its subscribe loops, to turn a dropped channel into a leave.
+   * One uuid may run several loops (devices, or one client's several watches; notes §8), so a subscribe is
+   * matched to the loop it continues instead of to the uuid's last subscribe.
+   */
+  private readonly loops = new Map<string, SubscribeLoop[]>();
   private stats: Omit<SubscribeStats, 'openLongPolls'> = SubscribeHub.zeroStats();
   private closing = false;
 
@@ -152,12 +164,13 @@ export class SubscribeHub {
     if (tt === 0n) {
       // The handshake's cursor is taken before the join it causes, so the subscriber receives its own join.
       const timetoken = this.clock.next();
-      this.subscribeSideEffects(subKey, uuid, presentOn, heartbeatSec, states);
+      const loop = this.subscribeSideEffects(subKey, uuid, presentOn, tt, heartbeatSec, states);
+      if (loop) loop.cursor = timetoken;
       this.stats.handshakes += 1;
       return responder.send({ status: 200, body: body(timetoken, []), headers: SUBSCRIBE_HEADERS });
     }
 
-    this.subscribeSideEffects(subKey, uuid, presentOn, heartbeatSec, states);
+    const loop = this.subscribeSideEffects(subKey, uuid, presentOn, tt, heartbeatSec, states);
     // A cursor from the future (another server, a clock that went back) would hide every event: read it as "now".
     const latest = this.clock.latest;
     const poll: LongPoll = {
@@ -169,6 +182,7 @@ export class SubscribeHub {
       presenceChannels,
       presenceGroups,
       presentOn,
+      loop,
       responder,
       timer: undefined,
       done: false,
@@ -180,36 +194,57 @@ export class SubscribeHub {
   }
 
   /**
-   * A subscribe to real channels is a heartbeat on them (notes §3.5, §9.5); channels the same uuid's previous
+   * A subscribe to real channels is a heartbeat on them (notes §3.5, §9.5); channels the loop's previous
    * subscribe had and this one lacks are left, as the SDK drops them on unsubscribe. A subscribe to `-pnpres`
-   * names only is an observer: it neither joins nor leaves anything.
+   * names only is an observer: it neither joins nor leaves anything. Returns the participant's loop.
    */
   private subscribeSideEffects(
     subKey: string,
     uuid: string,
     channels: readonly string[],
+    tt: bigint,
     heartbeatSec: number | undefined,
     states: ReadonlyMap<string, PresenceState> | undefined,
-  ): void {
-    if (uuid === '' || channels.length === 0) return;
+  ): SubscribeLoop | undefined {
+    if (uuid === '' || channels.length === 0) return undefined;
     const key = keyOf(subKey, uuid);
-    const previous = this.lastSubscribed.get(key);
+    let loops = this.loops.get(key);
+    if (!loops) this.loops.set(key, (loops = []));
     const current = new Set(channels);
-    if (previous) {
-      const dropped = [...previous].filter((channel) => !current.has(channel));
-      if (dropped.length > 0) this.store.leave(subKey, uuid, dropped);
+    const same = (loop: SubscribeLoop): boolean => loop.channels.size === current.size && [...loop.channels].every((c) => current.has(c));
+    // One uuid may run several loops (devices, one client's several watches; notes §8). A poll continues the loop
+    // its cursor was handed to, whatever its channels now (an SDK that unsubscribed keeps its cursor).
+    const byCursor = tt === 0n ? [] : loops.filter((loop) => loop.cursor === tt);
+    let loop = byCursor.find(same) ?? byCursor[0] ?? loops.find(same);
+    if (!loop) {
+      // A handshake (or a cursor not handed out here) with fewer channels than a loop: that loop unsubscribed some.
+      // Anything else is a new loop, and leaves nothing.
+      for (const candidate of loops) {
+        const shrunk = candidate.channels.size > current.size && [...current].every((c) => candidate.channels.has(c));
+        if (shrunk && (!loop || candidate.channels.size < loop.channels.size)) loop = candidate;
+      }
     }
-    this.lastSubscribed.set(key, current);
+    if (!loop) loops.push((loop = { channels: current, cursor: tt }));
+    const previous = loop.channels;
+    loop.channels = current;
+    // Dropped channels are left unless another loop of the uuid still lists them.
+    const dropped = [...previous].filter((c) => !current.has(c) && !loops.some((other) => other.channels.has(c)));
+    if (dropped.length > 0) this.store.leave(subKey, uuid, dropped);
     this.store.heartbeat(subKey, uuid, channels, heartbeatSec, states);
+    return loop;
   }
 
   /** A leave or timeout ends the uuid's subscription to that channel as far as drop detection goes. */
   forget(subKey: string, uuid: string, channel: string): void {
     const key = keyOf(subKey, uuid);
-    const set = this.lastSubscribed.get(key);
-    if (!set) return;
-    set.delete(channel);
-    if (set.size === 0) this.lastSubscribed.delete(key);
+    const loops = this.loops.get(key);
+    if (!loops) return;
+    for (let i = loops.length - 1; i >= 0; i -= 1) {
+      const loop = loops[i] as SubscribeLoop;
+      loop.channels.delete(channel);
+      if (loop.channels.size === 0) loops.splice(i, 1);
+    }
+    if (loops.length === 0) this.loops.delete(key);
   }
 
   private hold(poll: LongPoll): void {
@@ -271,13 +306,15 @@ export class SubscribeHub {
     this.drop(poll);
     // The answer registers as a heartbeat (notes §3.5), but only where the uuid is still present.
     if (poll.presentOn.length > 0) this.store.refresh(poll.subKey, poll.uuid, poll.presentOn);
+    const cursor = timetoken ?? this.clock.next();
+    if (poll.loop) poll.loop.cursor = cursor;
     if (messages.length > 0) {
       this.stats.releasedWithEvents += 1;
       this.stats.eventsDelivered += messages.length;
     } else {
       this.stats.releasedEmpty += 1;
     }
-    poll.responder.send({ status: 200, body: body(timetoken ?? this.clock.next(), messages), headers: SUBSCRIBE_HEADERS });
+    poll.responder.send({ status: 200, body: body(cursor, messages), headers: SUBSCRIBE_HEADERS });
   }
 
   /** An event was appended to `<channel>-pnpres`: answer the polls that want it, batched per turn of the loop. */
@@ -319,7 +356,7 @@ export class SubscribeHub {
 
   reset(): void {
     this.releaseAll();
-    this.lastSubscribed.clear();
+    this.loops.clear();
     this.stats = SubscribeHub.zeroStats();
   }
 

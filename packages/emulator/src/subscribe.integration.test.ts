@@ -208,6 +208,46 @@ describe('long-poll and presence events', () => {
     ]);
   });
 
+  it('two subscribe loops of one uuid on other channels do not make each other leave (notes §8: one uuid, several devices)', async () => {
+    const tt = await handshake(`${S}/lobby-pnpres,room-pnpres/0?uuid=watcher`);
+    // One client, two loops (two participant watches): each keeps polling its own channels.
+    await handshake(`${S}/lobby/0?uuid=svc`);
+    await handshake(`${S}/room,hall/0?uuid=svc`);
+    await handshake(`${S}/lobby/0?uuid=svc`);
+    await handshake(`${S}/room,hall/0?uuid=svc`);
+    // The second loop then drops hall: that one is a leave.
+    await handshake(`${S}/room/0?uuid=svc`);
+    await handshake(`${S}/lobby/0?uuid=svc`);
+    expect(emulator.stats().presence).toMatchObject({ occupancy: 2 });
+    const answer = await call(emulator, `${S}/lobby-pnpres,room-pnpres,hall-pnpres/0?tt=${tt}&uuid=watcher`);
+    expect(answer.json.m.map((e: any) => [e.c, e.d.action, e.d.uuid])).toEqual([
+      ['lobby-pnpres', 'join', 'svc'],
+      ['room-pnpres', 'join', 'svc'],
+      ['hall-pnpres', 'join', 'svc'],
+      ['hall-pnpres', 'leave', 'svc'],
+    ]);
+  });
+
+  it('two loops of one uuid on overlapping channels (one a subset of the other) are told apart by their cursors', async () => {
+    const quick = await another({ subscribeHoldMs: 20 });
+    const tt = await handshake(`${S}/lobby-pnpres,room-pnpres/0?uuid=watcher`, quick);
+    // Loop A watches lobby, loop B lobby and room; each polls from the cursor its own last answer gave it.
+    let a = await handshake(`${S}/lobby,lobby-pnpres/0?uuid=svc`, quick);
+    let b = await handshake(`${S}/lobby,room,lobby-pnpres,room-pnpres/0?uuid=svc`, quick);
+    for (let round = 0; round < 3; round += 1) {
+      a = (await call(quick, `${S}/lobby,lobby-pnpres/0?tt=${a}&uuid=svc`)).json.t.t;
+      b = (await call(quick, `${S}/lobby,room,lobby-pnpres,room-pnpres/0?tt=${b}&uuid=svc`)).json.t.t;
+    }
+    // Loop B then unsubscribes from room (no leave call): its next poll, from its cursor, drops room.
+    await call(quick, `${S}/lobby,lobby-pnpres/0?tt=${b}&uuid=svc`);
+    const answer = await call(quick, `${S}/lobby-pnpres,room-pnpres/0?tt=${tt}&uuid=watcher`);
+    expect(answer.json.m.map((e: any) => [e.c, e.d.action, e.d.uuid])).toEqual([
+      ['lobby-pnpres', 'join', 'svc'],
+      ['room-pnpres', 'join', 'svc'],
+      ['room-pnpres', 'leave', 'svc'],
+    ]);
+  });
+
   it('answers an idle poll empty with a fresh, later timetoken after subscribeHoldMs', async () => {
     const quick = await another({ subscribeHoldMs: 150 });
     const tt = await handshake(`${S}/room-pnpres/0?uuid=watcher`, quick);

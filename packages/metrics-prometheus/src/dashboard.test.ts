@@ -73,6 +73,10 @@ async function fullExposition(): Promise<string> {
     // What watch() reports (the watch integration test drives a real one against the emulator).
     presence.events.emit('watchEvent', { type: 'join', lagMs: 120 });
     presence.events.emit('watchReconnect', { reason: 'network_error', attempt: 1, delayMs: 250 });
+    // What a roster reports (@presence/roster and redisRoster).
+    presence.events.emit('rosterAnswer', { operation: 'hereNow', result: 'hit', store: 'mirror', stalenessMs: 300 });
+    presence.events.emit('rosterSeed', { reason: 'initial', outcome: 'success', channels: 2, durationMs: 10 });
+    presence.events.emit('rosterLeader', { role: 'leader' });
     presence.events.emit('stateDropped', { operation: 'hereNow', channel: 'lobby', userId: 'u', error: new PresenceConfigurationError('x', 'stand-in') as never });
     return await registry.metrics();
   } finally {
@@ -99,7 +103,7 @@ describe('dashboards/presence.json', () => {
 
   test('has the panels operators look for', () => {
     const titles = panels.map((panel) => panel.title.toLowerCase());
-    for (const wanted of ['request rate', 'error ratio by outcome', 'latency per operation (p50, p95, p99)', 'cache hit ratio', 'upstream calls saved', 'retries by reason', 'circuit', 'inflight', 'retry budget', 'watch events by type', 'watch lag', 'watch reconnects by reason']) {
+    for (const wanted of ['request rate', 'error ratio by outcome', 'latency per operation (p50, p95, p99)', 'cache hit ratio', 'upstream calls saved', 'retries by reason', 'circuit', 'inflight', 'retry budget', 'watch events by type', 'watch lag', 'watch reconnects by reason', 'roster answers by result', 'roster hit ratio', 'roster staleness', 'roster seeds by reason', 'roster leader changes', 'roster leaders']) {
       expect(titles.some((title) => title.includes(wanted)), wanted).toBe(true);
     }
     const latency = panels.find((panel) => panel.title.startsWith('Latency per operation'))!;

@@ -14,6 +14,11 @@ export const CACHE_RESULTS = ['hit_l1', 'hit_l2', 'miss', 'coalesced', 'stale', 
 export const CACHE_ERROR_KINDS = ['error', 'corrupt'] as const;
 export const WATCH_EVENT_TYPES = ['join', 'leave', 'timeout', 'stateChange', 'interval', 'other'] as const;
 export const WATCH_RECONNECT_REASONS = ['network_error', 'stale_connection', 'timeout', 'rate_limited', 'server_error', 'protocol_error', 'other'] as const;
+export const ROSTER_STORES = ['memory', 'mirror', 'other'] as const;
+export const ROSTER_ANSWER_RESULTS = ['hit', 'unwatched', 'not_ready', 'stale', 'global', 'write_fence', 'other'] as const;
+export const ROSTER_SEED_REASONS = ['initial', 'reconnect', 'refresh', 'mismatch', 'group_change', 'group_refresh', 'takeover', 'other'] as const;
+export const ROSTER_SEED_OUTCOMES = ['success', 'error', 'other'] as const;
+export const ROSTER_ROLES = ['leader', 'mirror', 'none', 'other'] as const;
 /** Most distinct cache store names kept as label values per registry; later ones count as `other`. */
 export const MAX_STORES = 8;
 /** A store name is a plugin's constant (`memory`, `redis`), never user data; anything else is `other`. */
@@ -34,6 +39,11 @@ const SUFFIXES = [
   'watch_events_total',
   'watch_reconnects_total',
   'watch_lag_seconds',
+  'roster_answers_total',
+  'roster_staleness_seconds',
+  'roster_seeds_total',
+  'roster_leader_changes_total',
+  'roster_leader',
 ] as const;
 
 /** The metric names for a prefix, in exposition order (histogram base names, without `_bucket`). */
@@ -60,6 +70,10 @@ export interface ClientGauges {
   readonly circuitOpen: Map<string, boolean>;
   /** Undefined until the client's retry budget reports. */
   retryBudgetTokens: number | undefined;
+  /** How long its roster had not heard from the service (or its leader) at its last answer, in seconds; undefined until a roster answers. */
+  rosterStalenessSeconds: number | undefined;
+  /** Its fleet roster's role, once it reported one. */
+  rosterRole: string | undefined;
 }
 
 export interface Buckets {
@@ -90,6 +104,9 @@ export class PresenceMetrics {
   readonly statesDropped: (operation: string) => Counter.Internal;
   readonly watchEvents: (type: string) => { events: Counter.Internal; lag: Histogram.Internal<'type'> };
   readonly watchReconnects: (reason: string) => Counter.Internal;
+  readonly rosterAnswers: (store: string) => (result: string) => Counter.Internal;
+  readonly rosterSeeds: (reason: string) => (outcome: string) => Counter.Internal;
+  readonly rosterLeaderChanges: (role: string) => Counter.Internal;
   /** Rare events (store failures) use prom-client's labelled calls. */
   readonly cacheErrors: Counter<'store' | 'kind'>;
   readonly #stores: string[] = [];
@@ -200,8 +217,47 @@ export class PresenceMetrics {
       registers,
     });
 
+    const rosterAnswers = new Counter({
+      name: name('roster_answers_total'),
+      help: 'Here-now calls a roster met, by store (memory: its own roster, mirror: a fleet leader\'s) and result: hit when answered from memory, else why it let the call through (unwatched, not_ready, stale, global, write_fence).',
+      labelNames: ['store', 'result'],
+      registers,
+    });
+    const rosterStaleness = new Gauge({
+      name: name('roster_staleness_seconds'),
+      help: 'How long the roster had not heard from the service (a mirror: from its leader) at its last answer, in seconds; the largest over the clients sharing this registry. Absent until a roster answers.',
+      registers,
+      collect() {
+        const reported = [...clients].map((client) => client.rosterStalenessSeconds).filter((value): value is number => value !== undefined);
+        if (reported.length === 0) this.remove();
+        else this.set(Math.max(...reported));
+      },
+    });
+    const rosterSeeds = new Counter({
+      name: name('roster_seeds_total'),
+      help: 'Here-now reads a roster made to seed or re-seed channels, by reason (initial, reconnect, refresh, mismatch, group_change, group_refresh, takeover) and outcome.',
+      labelNames: ['reason', 'outcome'],
+      registers,
+    });
+    const rosterLeaderChanges = new Counter({
+      name: name('roster_leader_changes_total'),
+      help: 'Role changes of a fleet roster (redisRoster), by the role taken: leader, mirror or none.',
+      labelNames: ['role'],
+      registers,
+    });
+    const rosterLeader = new Gauge({
+      name: name('roster_leader'),
+      help: 'Whether this process leads its fleet roster (1) or not (0); summed over the fleet it should be 1. Absent without a fleet roster.',
+      registers,
+      collect() {
+        const roles = [...clients].map((client) => client.rosterRole).filter((role) => role !== undefined);
+        if (roles.length === 0) this.remove();
+        else this.set(roles.filter((role) => role === 'leader').length);
+      },
+    });
+
     // Marked as this set's, so the next plugin instance on this registry finds the set and joins it.
-    const all: Metric[] = [duration, calls, httpRequests, retries, cacheLookups, this.cacheErrors, circuitOpen, inflight, retryBudget, statesDropped, watchEvents, watchReconnects, watchLag];
+    const all: Metric[] = [duration, calls, httpRequests, retries, cacheLookups, this.cacheErrors, circuitOpen, inflight, retryBudget, statesDropped, watchEvents, watchReconnects, watchLag, rosterAnswers, rosterStaleness, rosterSeeds, rosterLeaderChanges, rosterLeader];
     for (const metric of all) Object.defineProperty(metric, SHARED, { value: this });
 
     this.durations = bindEach(OPERATIONS, (operation) => bindEach(OUTCOMES, (outcome) => duration.labels(operation, outcome)));
@@ -211,6 +267,9 @@ export class PresenceMetrics {
     this.statesDropped = bindEach(OPERATIONS, (operation) => statesDropped.labels(operation));
     this.watchEvents = bindEach(WATCH_EVENT_TYPES, (type) => ({ events: watchEvents.labels(type), lag: watchLag.labels(type) }));
     this.watchReconnects = bindEach(WATCH_RECONNECT_REASONS, (reason) => watchReconnects.labels(reason));
+    this.rosterAnswers = bindEach(ROSTER_STORES, (store) => bindEach(ROSTER_ANSWER_RESULTS, (result) => rosterAnswers.labels(store, result)));
+    this.rosterSeeds = bindEach(ROSTER_SEED_REASONS, (reason) => bindEach(ROSTER_SEED_OUTCOMES, (outcome) => rosterSeeds.labels(reason, outcome)));
+    this.rosterLeaderChanges = bindEach(ROSTER_ROLES, (role) => rosterLeaderChanges.labels(role));
   }
 
   /** Finds this prefix's metrics in the registry (made by another plugin instance) or registers them. */

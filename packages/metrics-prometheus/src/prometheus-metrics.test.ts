@@ -158,6 +158,11 @@ describe('prometheusMetrics: a scripted series of calls', () => {
       presence_watch_events_total: 'counter',
       presence_watch_reconnects_total: 'counter',
       presence_watch_lag_seconds: 'histogram',
+      presence_roster_answers_total: 'counter',
+      presence_roster_staleness_seconds: 'gauge',
+      presence_roster_seeds_total: 'counter',
+      presence_roster_leader_changes_total: 'counter',
+      presence_roster_leader: 'gauge',
     });
     expect(Object.keys(types)).toEqual(metricNames('presence_'));
     for (const name of Object.keys(types)) expect(text).toMatch(new RegExp(`^# HELP ${name} \\S`, 'm'));
@@ -199,6 +204,50 @@ describe('prometheusMetrics: events from other plugins', () => {
     expect(actual.get(seriesKey('presence_states_dropped_total', { operation: 'hereNow' }))).toBe(1);
     const text = await registry.metrics();
     expect(text).not.toMatch(/hunter2|refused|secret-room|secret-user/);
+  });
+
+  test('roster answers by store and result, staleness, seeds by reason and outcome, leader changes and leaders', async () => {
+    const registry = new Registry();
+    const a = client([prometheusMetrics({ registry })]);
+    const b = client([prometheusMetrics({ registry })]);
+    const emit = a.presence.events.emit as (event: string, payload: unknown) => void;
+    a.presence.events.emit('rosterAnswer', { operation: 'hereNow', result: 'hit', store: 'memory', stalenessMs: 250 });
+    a.presence.events.emit('rosterAnswer', { operation: 'hereNow', result: 'hit', store: 'memory', stalenessMs: 500 });
+    b.presence.events.emit('rosterAnswer', { operation: 'hereNow', result: 'stale', store: 'mirror', stalenessMs: 7000 });
+    b.presence.events.emit('rosterAnswer', { operation: 'hereNow', result: 'not_ready', store: 'mirror', stalenessMs: Number.POSITIVE_INFINITY });
+    emit('rosterAnswer', { operation: 'hereNow', result: 'because', store: 'elsewhere', stalenessMs: 1 });
+    a.presence.events.emit('rosterSeed', { reason: 'initial', outcome: 'success', channels: 3, durationMs: 12 });
+    a.presence.events.emit('rosterSeed', { reason: 'refresh', outcome: 'error', channels: 1, durationMs: 5 });
+    b.presence.events.emit('rosterSeed', { reason: 'takeover', outcome: 'success', channels: 3, durationMs: 9 });
+    a.presence.events.emit('rosterLeader', { role: 'mirror' });
+    b.presence.events.emit('rosterLeader', { role: 'mirror' });
+    b.presence.events.emit('rosterLeader', { role: 'leader' });
+    const actual = await samples(registry);
+    expect(actual.get(seriesKey('presence_roster_answers_total', { store: 'memory', result: 'hit' }))).toBe(2);
+    expect(actual.get(seriesKey('presence_roster_answers_total', { store: 'mirror', result: 'stale' }))).toBe(1);
+    expect(actual.get(seriesKey('presence_roster_answers_total', { store: 'mirror', result: 'not_ready' }))).toBe(1);
+    expect(actual.get(seriesKey('presence_roster_answers_total', { store: 'other', result: 'other' }))).toBe(1);
+    // The largest over the clients, from each one's last answer with a finite staleness.
+    expect(actual.get(seriesKey('presence_roster_staleness_seconds'))).toBe(7);
+    expect(actual.get(seriesKey('presence_roster_seeds_total', { reason: 'initial', outcome: 'success' }))).toBe(1);
+    expect(actual.get(seriesKey('presence_roster_seeds_total', { reason: 'refresh', outcome: 'error' }))).toBe(1);
+    expect(actual.get(seriesKey('presence_roster_seeds_total', { reason: 'takeover', outcome: 'success' }))).toBe(1);
+    expect(actual.get(seriesKey('presence_roster_leader_changes_total', { role: 'mirror' }))).toBe(2);
+    expect(actual.get(seriesKey('presence_roster_leader_changes_total', { role: 'leader' }))).toBe(1);
+    expect(actual.get(seriesKey('presence_roster_leader'))).toBe(1);
+    // A closed client leaves the gauges: no leader left here.
+    await b.presence.close();
+    const after = await samples(registry);
+    expect(after.get(seriesKey('presence_roster_leader'))).toBe(0);
+    expect(after.get(seriesKey('presence_roster_staleness_seconds'))).toBe(0.001); // a's last answer
+  });
+
+  test('without a roster, its gauges are absent', async () => {
+    const registry = new Registry();
+    client([prometheusMetrics({ registry })]);
+    const actual = await samples(registry);
+    expect(actual.has(seriesKey('presence_roster_leader'))).toBe(false);
+    expect(actual.has(seriesKey('presence_roster_staleness_seconds'))).toBe(false);
   });
 
   test('values outside the known sets count as "other", and store names are capped', async () => {
@@ -439,7 +488,7 @@ describe('prometheusMetrics: OpenMetrics exposition', () => {
     const types = Object.fromEntries([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(([, name, type]) => [name, type]));
     expect(types).toEqual(
       Object.fromEntries(
-        metricNames('presence_').map((name) => [name.replace(/_total$/, ''), name.endsWith('_total') ? 'counter' : name.endsWith('_seconds') ? 'histogram' : 'gauge']),
+        metricNames('presence_').map((name) => [name.replace(/_total$/, ''), name.endsWith('_total') ? 'counter' : /_(duration|lag)_seconds$/.test(name) ? 'histogram' : 'gauge']),
       ),
     );
     const actual = sampleMap(parseExposition(text.replace(/# EOF\n$/, '')));

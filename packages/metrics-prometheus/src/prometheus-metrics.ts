@@ -117,8 +117,8 @@ export function prometheusMetrics<T extends RegistryContentType = PrometheusCont
     prefix,
     apply(stack: Stack) {
       const { events, inflight } = stack.context;
-      const { durations, cacheLookups, attempts, retries, statesDropped, watchEvents, watchReconnects } = metrics;
-      const gauges: ClientGauges = { inflight, circuitOpen: new Map(), retryBudgetTokens: undefined };
+      const { durations, cacheLookups, attempts, retries, statesDropped, watchEvents, watchReconnects, rosterAnswers, rosterSeeds, rosterLeaderChanges } = metrics;
+      const gauges: ClientGauges = { inflight, circuitOpen: new Map(), retryBudgetTokens: undefined, rosterStalenessSeconds: undefined, rosterRole: undefined };
       metrics.clients.add(gauges);
       const unsubscribe = [
         // The call's end says how a cache answered it: one listener per call, not two.
@@ -143,6 +143,16 @@ export function prometheusMetrics<T extends RegistryContentType = PrometheusCont
           if (!Number.isNaN(e.lagMs)) watched.lag.observe(seconds(e.lagMs));
         }),
         events.on('watchReconnect', (e) => watchReconnects(e.reason).inc()),
+        events.on('rosterAnswer', (e) => {
+          rosterAnswers(e.store)(e.result).inc();
+          // Infinity (never heard from the service yet) is not a staleness to plot: left as it was.
+          if (Number.isFinite(e.stalenessMs)) gauges.rosterStalenessSeconds = seconds(e.stalenessMs);
+        }),
+        events.on('rosterSeed', (e) => rosterSeeds(e.reason)(e.outcome).inc()),
+        events.on('rosterLeader', (e) => {
+          rosterLeaderChanges(e.role).inc();
+          gauges.rosterRole = e.role;
+        }),
       ];
 
       // A closed client's counts stay in the totals (counters never go backwards); it leaves the gauges.

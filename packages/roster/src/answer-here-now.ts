@@ -16,6 +16,7 @@ export interface RosterView<S> {
  */
 export function answerHereNow<S>(view: RosterView<S>, params: HereNowParams): HereNowResult<S> | undefined {
   if (params.global) return undefined;
+  if (params.channels.length === 1 && params.channelGroups.length === 0) return answerOneChannel(view, params);
   const entries = new Map<string, RosterChannel<S>>();
   for (const name of params.channels) {
     const roster = view.channel(name);
@@ -50,6 +51,27 @@ export function answerHereNow<S>(view: RosterView<S>, params: HereNowParams): He
   // The multi form's total_channels counts only the channels the service listed: occupied ones.
   // Frozen like a cached answer: occupants are shared with the roster and with other callers.
   return deepFreeze({ totalChannels: single ? 1 : occupied, totalOccupancy, channels });
+}
+
+// One channel's answers, by the question's flags, kept on the roster's view of the channel: a view
+// is replaced whenever the channel changes, so an answer lives exactly as long as it is true.
+const singles = new WeakMap<object, Map<string, HereNowResult<unknown>>>();
+
+function answerOneChannel<S>(view: RosterView<S>, params: HereNowParams): HereNowResult<S> | undefined {
+  const name = params.channels[0]!;
+  const roster = view.channel(name);
+  if (!roster) return undefined;
+  let answers = singles.get(roster);
+  if (!answers) singles.set(roster, (answers = new Map()));
+  const key = `${name}|${params.includeState ? 1 : 0}${params.includeUserIds ? 1 : 0}|${params.limit}|${params.offset}`;
+  let answer = answers.get(key) as HereNowResult<S> | undefined;
+  if (!answer) {
+    answer = deepFreeze({ totalChannels: 1, totalOccupancy: roster.occupancy, channels: [{ name, occupancy: roster.occupancy, occupants: page(roster, params) }] });
+    // A few flag combinations per channel at most; a flood of distinct pages starts over rather than grow.
+    if (answers.size >= 64) answers.clear();
+    answers.set(key, answer as HereNowResult<unknown>);
+  }
+  return answer;
 }
 
 function page<S>(roster: RosterChannel<S>, params: HereNowParams): readonly HereNowUser<S>[] {

@@ -34,6 +34,8 @@ export interface RosterEngineOptions<S> {
   onSeed(report: SeedReport): void;
   /** Called when the channels or groups the roster doubts, or a group's members, may have changed (a fleet leader tells its mirrors). */
   onStatus?(): void;
+  /** The version diffs count on from. Default 0; a fleet's new leader continues after the versions its fleet has seen. */
+  startVersion?: number;
   /** The reason reported for the first seed. Default `initial`; a fleet's new leader says `takeover`. */
   firstSeedReason?: SeedReason;
 }
@@ -91,7 +93,7 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
   const { source, now } = options;
   const explicit = new Set(options.channels);
   const groups = new Set(options.channelGroups);
-  const state = new RosterState<S>();
+  const state = new RosterState<S>(options.startVersion ?? 0);
   const controller = new AbortController();
   const { signal } = controller;
 

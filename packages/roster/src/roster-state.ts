@@ -94,7 +94,12 @@ class DiffBuilder<S> {
  */
 export class RosterState<S> {
   private readonly rosters = new Map<string, ChannelRoster<S>>();
-  private currentVersion = 0;
+  private currentVersion: number;
+
+  /** `version`: where versions start counting from (a fleet's new leader continues after the old one's). */
+  constructor(version = 0) {
+    this.currentVersion = version;
+  }
 
   get version(): number {
     return this.currentVersion;

@@ -104,6 +104,22 @@ describe('roster() against the emulator', () => {
     expect(answers.map((a) => a.result)).toEqual(['unwatched', 'unwatched', 'global']);
   });
 
+  it('older than maxStalenessMs (nothing heard from the service), it stops answering until it hears again', async () => {
+    await join('s1', ['lobby']);
+    let clock = 0;
+    const { presence, live, answers } = withRoster({ channels: ['lobby'], maxStalenessMs: 1000, now: () => clock });
+    await live.ready;
+    await presence.hereNow({ channels: ['lobby'] });
+    clock += 1500;
+    const before = hereNowRequests();
+    expect((await presence.hereNow({ channels: ['lobby'] })).channels[0]!.occupancy).toBe(1);
+    expect(hereNowRequests()).toBe(before + 1);
+    expect(live.stalenessMs()).toBeGreaterThanOrEqual(1500);
+    await join('s2', ['lobby']); // an event: heard from the service again
+    await eventually(async () => (await presence.hereNow({ channels: ['lobby'] })).channels[0]!.occupancy === 2 && answers.at(-1)?.result === 'hit', 5000);
+    expect(answers.map((a) => a.result).slice(0, 2)).toEqual(['hit', 'stale']);
+  });
+
   it('follows joins, leaves, timeouts and state changes, and streams them as versioned diffs', async () => {
     await join('a1', ['lobby']);
     const { presence, live } = withRoster({ channels: ['lobby'] });

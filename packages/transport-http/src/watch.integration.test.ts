@@ -151,6 +151,26 @@ describe('presence.watch() against the emulator', () => {
     expect((await presence.hereNow({ channels: ['lobby'] })).channels[0]!.occupancy).toBe(0);
   });
 
+  test('a participant with a heartbeat shorter than the long-poll hold stays present: it heartbeats every heartbeat/2 − 1 s (notes §4)', async () => {
+    // The long-poll is held for a minute; only heartbeats can keep a 4 s presence alive meanwhile.
+    const emulator = await emulatorWith({ subscribeHoldMs: 60_000 });
+    const { presence: observer } = connect(emulator, 'observer');
+    const { presence } = connect(emulator, 'svc');
+    const watching = await startWatch(observer, { channels: ['desk'] });
+    const taking = await startWatch(presence, { channels: ['desk'], participant: true, heartbeat: 4 });
+    await until(() => watching.seen.length === 1, 'the join');
+    for (let round = 0; round < 4; round += 1) {
+      const beats = emulator.stats().requests.byOperation.heartbeat;
+      await until(() => emulator.stats().requests.byOperation.heartbeat > beats, `heartbeat ${round + 1}`);
+      clock += 2000; // 8 s of the emulator's clock in all: twice the presence timeout
+      emulator.tick();
+    }
+    expect(watching.seen.map((e) => `${e.type} ${'userId' in e ? e.userId : ''}`)).toEqual(['join svc']);
+    expect((await observer.hereNow({ channels: ['desk'] })).channels[0]!.occupancy).toBe(1);
+    await taking.watch.return();
+    await watching.watch.return();
+  });
+
   test('a participant through a channel group joins its member channels and sees events with the group named', async () => {
     const emulator = await emulatorWith();
     const { presence } = connect(emulator, 'backend');
@@ -401,5 +421,30 @@ describe('here-now paging against the emulator', () => {
     const all = await presence.hereNowAll({ channels: ['stadium', 'empty'] });
     expect(all.totalOccupancy).toBe(2500);
     expect(all.channels.map((c) => [c.name, c.occupancy, c.occupants.length])).toEqual([['stadium', 2500, 2500], ['empty', 0, 0]]);
+  });
+
+  test('through a channel group: every member channel comes back complete, each occupant exactly once', async () => {
+    const emulator = await emulatorWith();
+    const { presence } = connect(emulator);
+    await get(emulator, `/v1/channel-registration/sub-key/${SUB}/channel-group/arena?add=north,south&uuid=admin`);
+    const north = Array.from({ length: 1200 }, (_, i) => `n-${i}`);
+    const south = Array.from({ length: 30 }, (_, i) => `s-${i}`);
+    for (const [channel, ids] of [['north', north], ['south', south]] as const) {
+      for (let i = 0; i < ids.length; i += 50) {
+        await Promise.all(ids.slice(i, i + 50).map((userId) => presence.heartbeat({ channels: [channel], userId, heartbeat: 300 })));
+      }
+    }
+    const pages = [];
+    for await (const page of presence.hereNowPages({ channelGroups: ['arena'], pageSize: 500 })) pages.push(page);
+    expect(pages.map((p) => [p.offset, p.hasMore, p.channels.map((c) => `${c.name}:${c.occupants.length}/${c.occupancy}`)])).toEqual([
+      [0, true, ['north:500/1200', 'south:30/30']],
+      [500, true, ['north:500/1200']],
+      [1000, false, ['north:200/1200']],
+    ]);
+    const all = await presence.hereNowAll({ channelGroups: ['arena'], pageSize: 500 });
+    expect(all.channels.map((c) => [c.name, [...new Set(c.occupants.map((o) => o.userId))].sort()])).toEqual([
+      ['north', [...north].sort()],
+      ['south', [...south].sort()],
+    ]);
   });
 });
