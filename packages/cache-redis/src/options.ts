@@ -1,4 +1,4 @@
-import { PresenceConfigurationError } from '@presence/core';
+import { PresenceConfigurationError, rejectUnknownOptions } from '@presence/core';
 import type { CircuitBreakerOptions } from './command-guard.js';
 
 const show = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(value));
@@ -59,6 +59,7 @@ export function checkPrefix(field: string, value: unknown): string {
 export function checkCircuitBreaker(field: string, value: unknown): Required<CircuitBreakerOptions> | false {
   if (value === false) return false;
   const options = value === undefined ? {} : checkObject(field, value);
+  rejectUnknownOptions(field, options, ['failureThreshold', 'resetMs'], `${field}.`);
   return {
     failureThreshold: checkInteger(`${field}.failureThreshold`, options.failureThreshold, 5),
     resetMs: checkPositive(`${field}.resetMs`, options.resetMs, 5000),

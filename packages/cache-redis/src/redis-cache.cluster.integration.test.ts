@@ -85,7 +85,7 @@ describe('redisCache on a 3-node Redis Cluster', () => {
     await a.client.setPresenceState({ channels: ['room-3'], state: { x: 1 } });
     const config = a.client.config;
     const key = a.cache.store.keysOf(cacheKeyOf(hereNow, hereNow.prepare({ channels: ['room-3'] }, config), config)!).value;
-    const node = (await connection()) as Cluster;
+    const node = (await connection());
     expect(await node.exists(key)).toBe(0);
     await eventually(() => b.cache.l1!.get(cacheKeyOf(hereNow, hereNow.prepare({ channels: ['room-3'] }, config), config)!) === undefined, 10_000);
     // Other rooms are untouched.

@@ -83,7 +83,7 @@ describe('redisCache fail-open', () => {
       const paused = await timedCalls(30);
       expect(transport.requests.length - upstreamBefore).toBe(30);
       expect(Math.max(...paused)).toBeLessThan(bound(baseline));
-      expect(cached.events.cacheError!.some((e) => e.reason === 'timeout')).toBe(true);
+      expect(cached.events.cacheError.some((e) => e.reason === 'timeout')).toBe(true);
       expect(cached.events.circuit).toContainEqual({ store: 'redis', open: true });
       // Background work never waits on the frozen server either.
       const flushed = await Promise.race([cached.cache.flush().then(() => 'done'), sleep(1000).then(() => 'pending')]);
@@ -92,7 +92,7 @@ describe('redisCache fail-open', () => {
       server.resume();
     }
     await cacheUsedAgain();
-    expect(cached.events.circuit!.at(-1)).toEqual({ store: 'redis', open: false });
+    expect(cached.events.circuit.at(-1)).toEqual({ store: 'redis', open: false });
   });
 
   it('survives SIGKILL: calls succeed from upstream within commandTimeoutMs + slack, and the cache returns after a restart', async () => {
@@ -104,10 +104,10 @@ describe('redisCache fail-open', () => {
     const killed = await timedCalls(30);
     expect(transport.requests.length - upstreamBefore).toBe(30);
     expect(Math.max(...killed)).toBeLessThan(bound(baseline));
-    expect(cached.events.cacheError!.length).toBeGreaterThan(0);
+    expect(cached.events.cacheError.length).toBeGreaterThan(0);
     // Which failure is seen first depends on when ioredis notices the dead socket: a refused
     // command (not ready), a socket error, a command deadline, or the open circuit after those.
-    for (const e of cached.events.cacheError!) expect(['not_ready', 'error', 'timeout', 'circuit_open']).toContain(e.reason);
+    for (const e of cached.events.cacheError) expect(['not_ready', 'error', 'timeout', 'circuit_open']).toContain(e.reason);
     await server.restart();
     await cacheUsedAgain();
   });

@@ -63,22 +63,22 @@ describe('redisCache across a fleet of child processes', () => {
       startWorker({ origin: emulator.origin, redisUrl: server.url, mode: 'fleet', ttlMs, l1TtlMs: ttlMs, userId: 'user-a' }),
       startWorker({ origin: emulator.origin, redisUrl: server.url, mode: 'fleet', ttlMs, l1TtlMs: ttlMs, userId: 'user-b' }),
     ]);
-    workers.push(a!, b!);
-    expect((await a!.request({ type: 'heartbeat', channel: 'room' })).failed).toEqual([]);
+    workers.push(a, b);
+    expect((await a.request({ type: 'heartbeat', channel: 'room' })).failed).toEqual([]);
     type Seen = { channels: Array<{ occupants: Array<{ userId: string; state?: Record<string, string> }> }> };
     const moodSeenByB = async (): Promise<string | undefined> => {
-      const reply = await b!.request({ type: 'hereNow', channel: 'room', includeState: true });
+      const reply = await b.request({ type: 'hereNow', channel: 'room', includeState: true });
       expect(reply.failed).toEqual([]);
       return (reply.results as Seen).channels[0]!.occupants.find((o) => o.userId === 'user-a')?.state?.mood;
     };
-    await a!.request({ type: 'setState', channel: 'room', state: { mood: 'calm' } });
+    await a.request({ type: 'setState', channel: 'room', state: { mood: 'calm' } });
     expect(await moodSeenByB()).toBe('calm');
     expect(await moodSeenByB()).toBe('calm'); // cached now, in B's L1 and in Redis
     const upstreamBefore = hereNowRequests();
-    expect((await b!.request({ type: 'hereNow', channel: 'room', includeState: true })).cache.hit_l1).toBeGreaterThan(0);
+    expect((await b.request({ type: 'hereNow', channel: 'room', includeState: true })).cache.hit_l1).toBeGreaterThan(0);
     expect(hereNowRequests()).toBe(upstreamBefore);
 
-    const set = await a!.request({ type: 'setState', channel: 'room', state: { mood: 'happy' } });
+    const set = await a.request({ type: 'setState', channel: 'room', state: { mood: 'happy' } });
     expect(set.failed).toEqual([]);
     const changed = performance.now();
     let mood: string | undefined;

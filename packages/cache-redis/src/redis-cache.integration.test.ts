@@ -221,6 +221,21 @@ describe('redisCache in one process', () => {
     expect(reader.transport.requests).toHaveLength(0);
   });
 
+  it('a background refresh that fails is told by a cacheRefreshFailed event, and the stale answer stays', async () => {
+    let status = 200;
+    const transport = hereNowTransport({ status: () => status });
+    const p = await peer(transport, { ttlMs: 100, jitter: 0, l1: false, staleWhileRevalidateMs: 60_000 });
+    const failures: unknown[] = [];
+    p.client.events.on('cacheRefreshFailed', (event) => failures.push(event));
+    const first = await p.client.hereNow({ channels: ['lobby'] });
+    await p.cache.flush();
+    await sleep(150);
+    status = 503;
+    expect(await p.client.hereNow({ channels: ['lobby'] })).toEqual(first);
+    await p.cache.flush();
+    expect(failures).toEqual([{ operation: 'hereNow', store: 'redis', error: expect.objectContaining({ code: 'api_error', status: 503 }) }]);
+  });
+
   it('keeps two auth keys apart: 0 shared entries', async () => {
     const a = await peer(hereNowTransport(), {}, { authKey: 'auth-key-one' });
     const b = await peer(hereNowTransport(), {}, { authKey: 'auth-key-two' });
@@ -296,9 +311,14 @@ describe('redisCache in one process', () => {
       [{ subscriber: {} }, /redisCache\.subscriber/],
       [{ redis: undefined }, /redisCache\.redis/],
       [{ now: 5 }, /redisCache\.now/],
+      // A misspelt option is refused, naming the closest known one (issue 16, defect 6).
+      [{ ttl: 5 }, /redisCache: unknown option "ttl"\. Did you mean "ttlMs"\?/],
+      [{ lock: { wait: 5 } }, /redisCache lock: unknown option "wait"\. Did you mean "waitMs"\?/],
+      [{ l1: { ttl: 5 } }, /unknown option "ttl"/],
+      [{ circuitBreaker: { threshold: 5 } }, /unknown option "threshold"/],
     ];
     for (const [options, field] of bad) {
-      expect(() => redisCache({ redis, ...options } as never), JSON.stringify(options)).toThrow(field);
+      expect(() => redisCache({ redis, ...options }), JSON.stringify(options)).toThrow(field);
     }
   });
 });

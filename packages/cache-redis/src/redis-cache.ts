@@ -11,6 +11,7 @@ import {
   deepFreeze,
   invalidationTagsOf,
   PresenceConfigurationError,
+  PresenceError,
   PresenceTimeoutError,
   readEnvelope,
   type CacheResult,
@@ -21,6 +22,7 @@ import {
   type PresenceEventMap,
   type PresenceEvents,
   type ResolvedConfig,
+  rejectUnknownOptions,
 } from '@presence/core';
 import { createCommandGuard, type CircuitBreakerOptions, type RedisClient } from './command-guard.js';
 import { checkCircuitBreaker, checkFraction, checkInteger, checkNonNegative, checkObject, checkPositive, checkPrefix, checkRedisClient } from './options.js';
@@ -103,8 +105,14 @@ const ignore = (): void => {};
  * the answers they make stale, in Redis and (over pub/sub) in every process's L1. Redis trouble
  * never reaches a caller: each command has its own deadline and the call falls back to upstream.
  */
+const REDIS_CACHE_OPTION_KEYS = Object.keys({
+  redis: true, ttlMs: true, jitter: true, prefix: true, l1: true, lock: true, staleWhileRevalidateMs: true,
+  commandTimeoutMs: true, circuitBreaker: true, subscriber: true,
+} satisfies Record<keyof RedisCacheOptions, true>);
+
 export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
   const opts = checkObject('redisCache', options);
+  rejectUnknownOptions('redisCache', opts, REDIS_CACHE_OPTION_KEYS, 'redisCache.');
   checkRedisClient('redisCache.redis', opts.redis);
   const redis = opts.redis as RedisClient;
   const ttlMs = checkPositive('redisCache.ttlMs', opts.ttlMs, 3000);
@@ -117,12 +125,14 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
   let l1: MemoryStore | undefined;
   if (opts.l1 !== false) {
     const l1Options = opts.l1 === undefined ? {} : checkObject('redisCache.l1', opts.l1);
+    rejectUnknownOptions('redisCache l1', l1Options, ['ttlMs', 'maxEntries'], 'redisCache.l1.');
     l1Ttl = Math.min(checkPositive('redisCache.l1.ttlMs', l1Options.ttlMs, 1000), ttlMs);
     l1 = createMemoryStore({ maxEntries: checkInteger('redisCache.l1.maxEntries', l1Options.maxEntries, 10_000), now: () => now() });
   }
   let lock: { ttlMs: number; waitMs: number; pollMs: number } | undefined;
   if (opts.lock !== false) {
     const lockOptions = opts.lock === undefined ? {} : checkObject('redisCache.lock', opts.lock);
+    rejectUnknownOptions('redisCache lock', lockOptions, ['ttlMs', 'waitMs', 'pollMs'], 'redisCache.lock.');
     lock = {
       ttlMs: checkPositive('redisCache.lock.ttlMs', lockOptions.ttlMs, 2000),
       waitMs: checkNonNegative('redisCache.lock.waitMs', lockOptions.waitMs, 1500),
@@ -138,7 +148,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
 
   // Per plugin instance: every client the plugin is applied to shares L1, flights and the bus.
   const sinks = new Set<PresenceEvents>();
-  const emitAll = <E extends 'cacheError' | 'circuit' | 'cacheCorrupt'>(event: E, payload: PresenceEventMap[E]): void => {
+  const emitAll = <E extends 'cacheError' | 'circuit' | 'cacheCorrupt' | 'cacheRefreshFailed'>(event: E, payload: PresenceEventMap[E]): void => {
     for (const events of sinks) events.emit(event, payload);
   };
   const guard = createCommandGuard({
@@ -196,7 +206,8 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
       if (parsed.from === instanceId || !Array.isArray(parsed.tags)) return;
       const hashes = parsed.tags.filter((t): t is string => typeof t === 'string');
       noteInvalidated(hashes);
-      l1?.invalidate(hashes);
+      // The L1 is a memory store: it works synchronously; its promise only fits the CacheStore contract.
+      void l1?.invalidate(hashes);
     } catch {
       // Not ours (another writer on the channel): ignore it.
     }
@@ -252,6 +263,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
       };
       const onAbort = (): void => {
         done();
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the call's typed reason (timeout or abort)
         reject(signal.reason);
       };
       const timer = setTimeout(wake, ms);
@@ -336,7 +348,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
     if (!l1 || !(ms > 0)) return;
     const tagHashes = tags().map(hashOf);
     if (invalidatedSince(seen, tagHashes)) return;
-    l1.set(key, output, { ttlMs: Math.min(l1Ttl, ms), tags: tagHashes });
+    void l1.set(key, output, { ttlMs: Math.min(l1Ttl, ms), tags: tagHashes });
   };
 
   /**
@@ -370,7 +382,9 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
           setL1(key, frozen, ttlMs, tags, seen);
           if (response && started) await writeL2(key, response.body, tags, lock ? token : undefined, started, frozen);
           else if (lock) await release(key, token);
-        } catch {
+        } catch (error) {
+          // Never silent: the caller already has its (stale) answer, so the failure is told here.
+          emitAll('cacheRefreshFailed', { operation: call.operation.name, store: 'redis', ...(PresenceError.isInstance(error) ? { error } : {}) });
           if (lock) await release(key, token);
         } finally {
           clearTimeout(timer);
@@ -484,7 +498,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
   async function invalidate(tags: readonly string[]): Promise<void> {
     const hashes = tags.map(hashOf);
     noteInvalidated(hashes);
-    l1?.invalidate(hashes);
+    void l1?.invalidate(hashes);
     try {
       await store.invalidate(tags);
     } catch {

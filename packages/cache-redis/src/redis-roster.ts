@@ -105,7 +105,7 @@ export function redisRoster<S = JsonValue>(options: RedisRosterOptions): RedisRo
   const redis = opts.redis as RedisClient;
   const leaseMs = checkPositive('redisRoster.leaseMs', opts.leaseMs, 5000, MAX_TIMER_MS);
   const { redis: _redis, leaseMs: _lease, prefix: _prefix, commandTimeoutMs: _timeout, subscriber: _subscriber, ...rosterOptions } = opts as unknown as RedisRosterOptions;
-  void _redis, _lease, _prefix, _timeout, _subscriber;
+  void [_redis, _lease, _prefix, _timeout, _subscriber];
   const resolved = resolveRosterOptions('redisRoster', { ...rosterOptions, maxStalenessMs: rosterOptions.maxStalenessMs ?? leaseMs });
   const prefix = checkPrefix('redisRoster.prefix', opts.prefix);
   const commandTimeoutMs = checkPositive('redisRoster.commandTimeoutMs', opts.commandTimeoutMs, 250);
@@ -173,7 +173,7 @@ export function redisRoster<S = JsonValue>(options: RedisRosterOptions): RedisRo
 
   // --- encoding ---------------------------------------------------------------------------------
 
-  const encodeState = (state: S): string => config!.serializer.encode(state as never);
+  const encodeState = (state: S): string => config!.serializer.encode(state);
   const decodeState = (text: string): S => config!.serializer.decode(JSON.parse(text) as JsonValue) as S;
 
   const encodeSnapshot = (snapshot: RosterSnapshot<S>, current: Status): string => {
@@ -386,7 +386,7 @@ export function redisRoster<S = JsonValue>(options: RedisRosterOptions): RedisRo
     if (!keys) return;
     let raw: string | null;
     try {
-      raw = (await guard.run((r: Redis) => r.get(keys!.snapshot))) as string | null;
+      raw = await guard.run((r: Redis) => r.get(keys!.snapshot));
     } catch {
       return; // unreachable: stays unloaded; the next message or tick tries again
     }

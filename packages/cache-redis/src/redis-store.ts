@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CacheSetOptions, CacheStore } from '@presence/core';
-import { PresenceConfigurationError } from '@presence/core';
+import { PresenceConfigurationError, rejectUnknownOptions } from '@presence/core';
 import type { Cluster, Redis } from 'ioredis';
 import { createCommandGuard, type CircuitBreakerOptions, type CommandGuard, type RedisClient } from './command-guard.js';
 import { checkCircuitBreaker, checkPositive, checkPrefix } from './options.js';
@@ -138,6 +138,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   if (typeof options !== 'object' || options === null || !options.redis) {
     throw new PresenceConfigurationError('createRedisStore.redis', 'createRedisStore: pass { redis }, a connected ioredis Redis or Cluster.');
   }
+  rejectUnknownOptions('createRedisStore', options, ['redis', 'prefix', 'commandTimeoutMs', 'circuitBreaker'], 'createRedisStore.');
   const guard = createCommandGuard({
     redis: options.redis,
     commandTimeoutMs: checkPositive('createRedisStore.commandTimeoutMs', options.commandTimeoutMs, 50),

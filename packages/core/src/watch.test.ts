@@ -125,7 +125,7 @@ describe('presence.watch()', () => {
   test('property: whatever faults hit the long-polls, and however events are batched, the consumer sees exactly what was published', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.constantFrom('reset', '500', '429', 'garbage', 'hang') as fc.Arbitrary<'reset' | '500' | '429' | 'garbage' | 'hang'>, { maxLength: 6 }),
+        fc.array(fc.constantFrom<'reset' | '500' | '429' | 'garbage' | 'hang'>('reset', '500', '429', 'garbage', 'hang'), { maxLength: 6 }),
         fc.integer({ min: 1, max: 30 }),
         fc.integer({ min: 1, max: 7 }),
         async (faults, count, batch) => {

@@ -120,7 +120,7 @@ describe('prometheusMetrics: a scripted series of calls', () => {
       [seriesKey('presence_cache_lookups_total', { operation: 'hereNow', result: 'hit_l1' }), 2],
       [seriesKey('presence_cache_lookups_total', { operation: 'hereNow', result: 'miss' }), 3],
       [seriesKey('presence_cache_lookups_total', { operation: 'hereNow', result: 'coalesced' }), 1],
-      ...(['hereNow', 'whereNow', 'getPresenceState', 'setPresenceState', 'heartbeat', 'leave'].map((operation) => [seriesKey('presence_inflight_operations', { operation }), 0]) as Array<[string, number]>),
+      ...(['hereNow', 'whereNow', 'getPresenceState', 'setPresenceState', 'heartbeat', 'leave'].map((operation): [string, number] => [seriesKey('presence_inflight_operations', { operation }), 0])),
       // 500 − 5 for the retry, + 1 for each later first-attempt success (the concurrent pair's one request, leave).
       [seriesKey('presence_retry_budget_tokens'), 497],
     ]);
@@ -325,6 +325,15 @@ describe('prometheusMetrics: cardinality and secrets', () => {
 });
 
 describe('prometheusMetrics: registries', () => {
+  test('types: plugin.registry is assignable to the registry type the caller uses (issue 16, defect 10)', () => {
+    const plain: Registry = prometheusMetrics().registry;
+    expectTypeOf(prometheusMetrics().registry).toEqualTypeOf<Registry>();
+    const openMetrics = new Registry<OpenMetricsContentType>();
+    const same: Registry<OpenMetricsContentType> = prometheusMetrics({ registry: openMetrics }).registry;
+    expect(same).toBe(openMetrics);
+    expect(plain).toBeInstanceOf(Registry);
+  });
+
   test('a fresh registry by default, never the global one', async () => {
     const plugin = prometheusMetrics();
     expect(plugin.registry).toBeInstanceOf(Registry);
@@ -525,6 +534,7 @@ describe('prometheusMetrics: options', () => {
     ['a zero bucket', { buckets: [0, 1] }, 'buckets'],
     ['an infinite bucket', { buckets: [1, Infinity] }, 'buckets'],
     ['a bucket that is not a number', { buckets: ['0.1'] }, 'buckets'],
+    ['a misspelt option', { bucket: [1] }, 'bucket'],
     ['watch lag buckets not increasing', { watchLagBuckets: [1, 0.5] }, 'watchLagBuckets'],
     ['watch lag buckets not an array', { watchLagBuckets: 'fast' }, 'watchLagBuckets'],
   ];

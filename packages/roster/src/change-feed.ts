@@ -79,10 +79,10 @@ export class ChangeFeed<T> {
           reader.wake = undefined;
         }
       },
-      return: async (): Promise<IteratorResult<T>> => {
+      return: (): Promise<IteratorResult<T>> => {
         reader.queue.length = 0;
         finish();
-        return { value: undefined, done: true };
+        return Promise.resolve({ value: undefined, done: true });
       },
       [Symbol.asyncIterator]: () => iterator,
     };

@@ -17,6 +17,7 @@ export function checkNameList(field: string, value: unknown, kind: 'channel' | '
   const names = new Set<string>();
   value.forEach((name: unknown, index) => {
     if (typeof name !== 'string' || name.length === 0) throw new PresenceConfigurationError(`${field}[${index}]`, `${field}[${index}] must be a non-empty ${kind} name; got ${show(name)}.`);
+    // eslint-disable-next-line no-control-regex -- it looks for control characters on purpose
     if (/[,:*/\\\s\u0000-\u001f]/.test(name)) throw new PresenceConfigurationError(`${field}[${index}]`, `${field}[${index}] ${JSON.stringify(name)} holds a character the service refuses in a ${kind} name (, : * / \\ space or a control character).`);
     if (name.endsWith('-pnpres')) throw new PresenceConfigurationError(`${field}[${index}]`, `${field}[${index}] ${JSON.stringify(name)} is a presence channel; name the ${kind} itself and its presence events are watched.`);
     names.add(name);

@@ -122,7 +122,7 @@ export class RosterState<S> {
 
   /** Channels are kept even when empty: an empty watched channel is a known answer (occupancy 0). */
   getOrEmpty(channel: string): RosterChannel<S> {
-    return this.rosters.get(channel)?.show() ?? (EMPTY as RosterChannel<S>);
+    return this.rosters.get(channel)?.show() ?? (EMPTY);
   }
 
   /**

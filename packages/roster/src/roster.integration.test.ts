@@ -99,7 +99,7 @@ describe('roster() against the emulator', () => {
     await presence.hereNow({ channels: ['elsewhere'] }); // unwatched
     await presence.hereNow({ channels: ['lobby', 'elsewhere'] }); // partly watched
     await presence.hereNow({ channels: ['lobby'] }, { fresh: true }); // fresh: upstream, past every cache
-    await presence.hereNow({}); // global
+    await presence.hereNow({ global: true }); // global
     expect(hereNowRequests() - before).toBe(4);
     expect(answers.map((a) => a.result)).toEqual(['unwatched', 'unwatched', 'global']);
   });

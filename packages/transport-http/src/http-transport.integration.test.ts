@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import {
   createPresence,
+  leave,
   memoryCache,
   PresenceAbortError,
   PresenceApiError,
@@ -247,9 +248,9 @@ describe('cancellation without an AbortSignal', () => {
   });
 });
 
-describe('dead keep-alive sockets', () => {
-  it('a pooled socket the server closed is replaced within the attempt: the call succeeds with no retry', async () => {
-    const { client, attempts } = setup({ retry: { maxAttempts: 1 } });
+describe('dead keep-alive sockets (issue 16, defect 7)', () => {
+  /** The server serves a connection once, then closes it when the next request arrives on it. */
+  const oncePerConnection = (): void => {
     const served = new WeakMap<Socket, number>();
     handler = (req, res) => {
       const count = (served.get(req.socket) ?? 0) + 1;
@@ -257,20 +258,53 @@ describe('dead keep-alive sockets', () => {
       if (count > 1) return req.socket.destroy(); // the connection "died" while it sat in the pool
       ok(req, res);
     };
+  };
+
+  it('a pooled connection that was closed fails its attempt visibly; retry() sends it again at once, as a counted retry', async () => {
+    const { client, attempts } = setup({ retry: { maxAttempts: 2, baseDelayMs: 10_000, maxDelayMs: 10_000 } });
+    const retries: PresenceEventMap['retry'][] = [];
+    client.events.on('retry', (e) => retries.push(e));
+    const budget: number[] = [];
+    client.events.on('retryBudget', (e) => budget.push(e.tokens));
+    oncePerConnection();
     await hereNow(client);
     const second = await hereNow(client);
     expect(second.totalOccupancy).toBe(1);
-    expect(attempts.map((a) => a.status)).toEqual([200, 200]);
+    expect(attempts.map((a) => [a.attempt, a.status, (a.error as PresenceNetworkError | undefined)?.staleConnection])).toEqual([[1, 200, undefined], [1, undefined, true], [2, 200, undefined]]);
+    // No backoff for a closed connection (baseDelayMs is 10 s here), and the retry is taken from the budget.
+    expect(retries).toEqual([{ operation: 'hereNow', callId: 2, attempt: 2, reason: 'stale_connection', delayMs: 0 }]);
+    expect(budget.length).toBeGreaterThan(0);
     expect(requests).toBe(3);
     expect(connections).toBe(2);
   });
 
-  it('is sent once more only: a fresh socket that fails too is a network error', async () => {
-    const { client, attempts } = setup({ retry: { maxAttempts: 1 } });
+  it('without retry() the transport never repeats it by itself: the call fails with an honest network error', async () => {
+    const transport = httpTransport({ origin });
+    const client = createPresence({ subscribeKey: 'sub', userId: 'me', transport, timeoutMs: 500 });
+    open.push({ client, transport });
+    oncePerConnection();
     await hereNow(client);
-    handler = (req) => req.socket.destroy();
-    await expect(hereNow(client)).rejects.toMatchObject({ constructor: PresenceNetworkError, errno: 'ECONNRESET' });
-    expect(requests).toBe(3);
+    const error = await hereNow(client).catch((e: unknown) => e);
+    expect(error).toMatchObject({ constructor: PresenceNetworkError, errno: 'ECONNRESET', staleConnection: true, retryable: true });
+    expect((error as Error).message).toMatch(/^hereNow: the pooled keep-alive connection to 127\.0\.0\.1:\d+ had been closed by the other side \(ECONNRESET\); the server may have read the request\. retry\(\) sends it again/);
+    expect(requests).toBe(2);
+  });
+
+  it('an empty retry budget refuses the resend too', async () => {
+    const { retryBudget } = await import('./retry-budget.js');
+    const { client, attempts } = setup({ retry: { maxAttempts: 3, budget: retryBudget({ capacity: 1, retryCost: 5 }) } });
+    oncePerConnection();
+    await hereNow(client);
+    await expect(hereNow(client)).rejects.toMatchObject({ staleConnection: true });
+    expect(attempts).toHaveLength(2);
+  });
+
+  it('a custom write that is not safe to repeat is not sent again', async () => {
+    const { client, attempts } = setup({ retry: { maxAttempts: 3 } });
+    oncePerConnection();
+    await hereNow(client);
+    const publishLike = { ...leave, name: 'publish' as never, kind: 'write' as const };
+    await expect(client.send(publishLike, { channels: ['lobby'] })).rejects.toMatchObject({ staleConnection: true });
     expect(attempts).toHaveLength(2);
   });
 });

@@ -414,6 +414,8 @@ describe('options', () => {
     ['agent', { agent: {} }],
     ['headers', { headers: { 'Accept-Encoding': 'br' } }],
     ['headers', { headers: { 'x-a': 1 } }],
+    ['timeout', { timeout: 5 }],
+    ['keepAlive', { keepAlive: true }],
   ])('refuses a bad %s', (field, options) => {
     let error: unknown;
     try {

@@ -45,7 +45,7 @@ describe('retry: what is retried', () => {
     ['false-200 503', { status: 200, body: apiBody(503, 'Service Unavailable') }, 'server_error'],
   ] as const)('%s: retried, then succeeds on attempt 2', async (_name, failure, reason) => {
     const { transport, client, retries } = setup();
-    transport.enqueue(failure as ScriptedResponse);
+    transport.enqueue(failure);
     const result = await client.hereNow({ channels: ['a'] });
     expect(result.totalOccupancy).toBe(1);
     expect(transport.requests.map((r) => r.attempt)).toEqual([1, 2]);
@@ -206,10 +206,12 @@ describe('retry: options', () => {
     ['maxDelayMs', Number.NaN],
     ['budget', {}],
     ['random', 0.5],
+    ['maxAttempt', 3],
+    ['retries', 3],
   ])('refuses %s = %s, naming the field', (field, value) => {
     let error: unknown;
     try {
-      retry({ [field]: value } as never);
+      retry({ [field]: value });
     } catch (caught) {
       error = caught;
     }
