@@ -217,7 +217,7 @@ try {
         }
         perKeyWindow[mode] = counts.reduce((a, b) => a + b, 0) / (keys * windows);
         durations.sort((a, b) => a - b);
-        console.log(`  ${label.padEnd(64)} ${fmt(perKeyWindow[mode]!, 2).padStart(5)} upstream calls per key per window`);
+        console.log(`  ${label.padEnd(64)} ${fmt(perKeyWindow[mode], 2).padStart(5)} upstream calls per key per window`);
         console.log(
           `      per window: ${counts.map((n) => fmt(n / keys, 2)).join(' ')} | caller errors ${failed} | call p50 ${fmt(quantile(durations, 0.5), 1)} ms p99 ${fmt(quantile(durations, 0.99), 1)} ms | cacheError ${JSON.stringify(errors)}`,
         );

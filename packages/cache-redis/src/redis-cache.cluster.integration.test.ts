@@ -52,7 +52,7 @@ describe('redisCache on a 3-node Redis Cluster', () => {
     const patient = { commandTimeoutMs: 5000, ttlMs: 60_000, l1: { ttlMs: 60_000 }, lock: { waitMs: 20_000 } };
     const a = cachedClient((await connection()) as unknown as Redis, slowA, patient);
     // b's connection, watched (not changed): each of its lock attempts is counted.
-    const bConnection = (await connection()) as Cluster;
+    const bConnection = (await connection());
     let bLockAttempts = 0;
     const evalOnB = bConnection.eval.bind(bConnection) as (...args: unknown[]) => Promise<unknown>;
     (bConnection as unknown as { eval: (...args: unknown[]) => Promise<unknown> }).eval = (...args) => {

@@ -199,7 +199,7 @@ export function storeWithGuard(redis: RedisClient, guard: CommandGuard, prefix: 
         // Linked for as long as the fill may still write.
         ...[...new Set(tags.map(hashOf))].map((t) => run((r) => r.eval(TAG_SCRIPT, 1, tagKey(t), hash, FILL_HORIZON_MS))),
       ]);
-      return { fence: (fence as string | null) ?? '' };
+      return { fence: (fence) ?? '' };
     },
     async delete(key) {
       const keys = keysOf(key);
@@ -213,7 +213,7 @@ export function storeWithGuard(redis: RedisClient, guard: CommandGuard, prefix: 
       // an entry again from now on keeps its link (a write re-links before it sets), and one that
       // linked it earlier is refused by the fence.
       await Promise.all(
-        tagHashes.map((t, i) => (memberLists[i]!.length ? run((r) => r.srem(tagKey(t), ...memberLists[i]!)) : undefined)),
+        tagHashes.flatMap((t, i) => (memberLists[i]!.length ? [run((r) => r.srem(tagKey(t), ...memberLists[i]!))] : [])),
       );
       const dropped = await Promise.all(
         members.map((hash) => {
