@@ -328,6 +328,8 @@ describe('presence.watch()', () => {
       [{ channels: ['lobby'], timeoutMs: -1 }, 'timeoutMs'],
       [{ channels: ['lobby'], participant: 'yes' }, 'participant'],
       [{ channels: ['lobby'], participant: true, leaveOnEnd: 1 }, 'leaveOnEnd'],
+      [{ channel: 'lobby' }, 'channel'],
+      [{ channels: ['lobby'], channelGroup: 'staff' }, 'channelGroup'],
     ];
     for (const [options, field] of bad) {
       let error: unknown;
@@ -341,6 +343,15 @@ describe('presence.watch()', () => {
     }
     expect(service.transport.requests).toHaveLength(0);
   });
+});
+
+test('watch({ channel }) — the shape hereNowPages() takes — is told to pass channels, an array', () => {
+  const service = createFakeSubscribeService();
+  const { presence } = client(service);
+  expect(() => presence.watch({ channel: 'lobby' } as never)).toThrow(
+    "watch: there is no channel option; pass channels, an array of names, e.g. { channels: ['lobby'] }.",
+  );
+  expect(service.transport.requests).toHaveLength(0);
 });
 
 async function vi_waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {

@@ -147,6 +147,12 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
     if (typeof options !== 'object' || options === null) {
       throw new PresenceValidationError('options', 'type', `watch: pass an options object, e.g. { channels: ['lobby'] }; got ${describeValue(options)}.`, { operation: 'subscribe' });
     }
+    // `channel` is what hereNowPages() takes; watch() takes lists. Say so instead of "give at least one channel".
+    for (const [singular, plural] of [['channel', 'channels'], ['channelGroup', 'channelGroups']] as const) {
+      if (singular in options) {
+        throw new PresenceValidationError(singular, 'type', `watch: there is no ${singular} option; pass ${plural}, an array of names, e.g. { ${plural}: ['lobby'] }.`, { operation: 'subscribe' });
+      }
+    }
     this.#context = context;
     this.#options = options;
     const { channels, channelGroups, participant, heartbeat, state, timetoken, signal, onConnect } = options;
