@@ -7,7 +7,7 @@ export default defineConfig({
   resolve: { conditions: ['@presence/source', 'import', 'module', 'node', 'default'] },
   ssr: { resolve: { conditions: ['@presence/source', 'import', 'module', 'node', 'default'] } },
   test: {
-    projects: ['packages/*', 'apps/*'],
+    projects: ['packages/*', 'apps/*', 'tests/*'],
     reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],
   },
 });

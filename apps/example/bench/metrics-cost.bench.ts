@@ -50,7 +50,6 @@ interface Measure {
   /** Mean latency per request in microseconds, as the load generator saw it (calls: wall time per call). */
   latencyUs: number;
 }
-type ChildReply = { ready: true; port?: number; origin?: string } | Measure;
 
 function cpuMicros(): number {
   const { user, system } = process.cpuUsage();

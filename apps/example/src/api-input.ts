@@ -8,9 +8,11 @@ import { BadRequest } from './http-errors.js';
  */
 
 // PubNub does not allow `,` `:` `*` `/` `\`, a space or control characters in a channel name (notes §8).
+/* eslint-disable no-control-regex -- these patterns look for control characters on purpose */
 const INVALID_ROOM_CHAR = /[,:*/\\ \u0000-\u001f\u007f-\u009f]/u;
 // A user id may hold any printable text; control characters would corrupt logs and the page.
 const INVALID_USER_CHAR = /[\u0000-\u001f\u007f-\u009f]/u;
+/* eslint-enable no-control-regex */
 
 /** The largest state (as JSON text) the service stores; PubNub's own limit is 32 KiB per request. */
 export const MAX_STATE_BYTES = 16 * 1024;

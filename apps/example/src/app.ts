@@ -109,7 +109,7 @@ function closeServer(server: Server, graceMs: number): Promise<void> {
 
 /** Starts the who's-online service: emulator (if embedded), replicas with their roster and page, shared cache, metrics, simulator. */
 export async function startApp(config: AppConfig, options: AppOptions = {}): Promise<App> {
-  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  const cleanups: Array<() => unknown> = [];
   const emulator = config.upstream.kind === 'emulator' ? await createEmulator() : undefined;
   if (emulator) cleanups.push(() => emulator.close());
   const upstream = config.upstream;
@@ -169,12 +169,12 @@ export async function startApp(config: AppConfig, options: AppOptions = {}): Pro
         rooms: config.rooms,
         live,
         readiness,
-        rosterRole: roster.role,
+        rosterRole: () => roster.role(),
         onInternalError: (error) => options.logger?.error({ message: String(error) }, 'internal error'),
       });
       servers.push(server);
       const port = await listen(server, config.port === 0 ? 0 : config.port + index, config.host);
-      replicas.push({ url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`, port, presence, registry, live, rosterRole: roster.role });
+      replicas.push({ url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`, port, presence, registry, live, rosterRole: () => roster.role() });
     }
 
     let simulator: Simulator | undefined;

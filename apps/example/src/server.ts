@@ -36,7 +36,7 @@ interface Request {
   readonly signal: AbortSignal;
 }
 /** Returns a JSON body to send with 200, or undefined when it answered by itself. */
-type Handler = (request: Request) => Promise<unknown> | unknown;
+type Handler = (request: Request) => unknown;
 interface Route {
   readonly pattern: RegExp;
   readonly methods: Partial<Record<Method, Handler>>;

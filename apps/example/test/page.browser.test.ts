@@ -131,7 +131,7 @@ describe('the page, one replica', { timeout: 90_000 }, () => {
     await api(base, 'PUT', '/users/ada/rooms/lobby/state', { mood: 'at lunch' });
     await expect.poll(() => liveRow(page, 'lobby', 'ada').textContent(), { timeout: LIVE_MS }).toMatch(/at lunch/);
     // The same element, updated: not removed and added again.
-    expect(await before!.evaluate((element) => element.isConnected && element.textContent)).toMatch(/at lunch/);
+    expect(await before.evaluate((element) => element.isConnected && element.textContent)).toMatch(/at lunch/);
     expect(await notReloaded(page)).toBe(true);
   });
 

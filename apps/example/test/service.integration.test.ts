@@ -23,7 +23,7 @@ describe('one replica on the embedded emulator', () => {
   let app: App;
   let base: string;
   beforeAll(async () => {
-    app = await startApp(loadConfig({ PORT: '0', SIMULATE: '0', PRESENCE_TIMEOUT_MS: '400' }));
+    app = await startApp(loadConfig({ PORT: '0', SIMULATE: '0', PRESENCE_TIMEOUT_MS: '2000' }));
     base = app.replicas[0]!.url;
   });
   afterAll(() => app.close());
@@ -260,6 +260,8 @@ describe('two replicas sharing one Redis cache', () => {
   beforeAll(async () => {
     redis = await startRedisServer();
     app = await startApp(loadConfig({ PORT: '0', REPLICAS: '2', REDIS_URL: redis.url, SIMULATE: '0' }));
+    // The roster's seed reads are here-now calls too: let them finish before a test counts calls.
+    await Promise.all(app.replicas.map((replica) => replica.live.ready));
   });
   afterAll(async () => {
     await app?.close();
@@ -284,8 +286,16 @@ describe('two replicas sharing one Redis cache', () => {
     await call(a!, 'POST', '/users/grace/rooms/garden/heartbeat');
     expect((await call(b!, 'GET', '/rooms/garden/presence?state=1')).json.occupants).toEqual([{ userId: 'grace' }]);
     await call(a!, 'PUT', '/users/grace/rooms/garden/state', { mood: 'gardening' });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect((await call(b!, 'GET', '/rooms/garden/presence?state=1')).json.occupants).toEqual([{ userId: 'grace', state: { mood: 'gardening' } }]);
+    // Polled rather than slept on (the pub/sub notice takes longer on a busy machine), but well within
+    // the 3 s cache TTL: only the invalidation can explain seeing the new state this soon.
+    const changed = performance.now();
+    let occupants: unknown;
+    while (performance.now() - changed < 2000) {
+      occupants = (await call(b!, 'GET', '/rooms/garden/presence?state=1')).json.occupants;
+      if (JSON.stringify(occupants).includes('gardening')) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(occupants).toEqual([{ userId: 'grace', state: { mood: 'gardening' } }]);
   });
 
   test('/metrics shows the operation and cache counters', async () => {
@@ -300,8 +310,11 @@ describe('graceful shutdown', () => {
     const app = await startApp(loadConfig({ PORT: '0', SIMULATE: '0' }));
     const base = app.replicas[0]!.url;
     app.emulator!.setLatency(300);
+    const whereNowSeen = () => app.emulator!.stats().requests.byOperation.whereNow ?? 0;
+    const before = whereNowSeen();
     const inflight = call(base, 'GET', '/users/ada/rooms');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // In flight means upstream has it (a fixed sleep may end before a busy machine got there).
+    while (whereNowSeen() === before) await new Promise((resolve) => setTimeout(resolve, 5));
     const closing = app.close();
     expect((await inflight).status).toBe(200);
     await closing;

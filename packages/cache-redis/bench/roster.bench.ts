@@ -19,7 +19,7 @@ const ROOMS = Array.from({ length: 50 }, (_, i) => `room-${String(i).padStart(2,
 
 const server = await startRedisServer();
 const emulator = await createEmulator({ hereNowCacheMs: 3000, subscribeHoldMs: 5000 });
-const closers: Array<() => Promise<unknown> | unknown> = [];
+const closers: Array<() => unknown> = [];
 const admin = await connect(server.port);
 closers.push(() => admin.disconnect());
 const driver = createPresence({ subscribeKey: 'sub-c-fleet', userId: 'driver', transport: httpTransport({ origin: emulator.origin }) });

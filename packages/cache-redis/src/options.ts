@@ -1,12 +1,17 @@
-import { PresenceConfigurationError } from '@presence/core';
+import { PresenceConfigurationError, rejectUnknownOptions } from '@presence/core';
 import type { CircuitBreakerOptions } from './command-guard.js';
 
 const show = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(value));
 
-export function checkPositive(field: string, value: unknown, fallback: number): number {
+/** The longest delay a Node timer can wait: beyond it, setTimeout/setInterval fire after 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** `max`: for a value that drives a timer, MAX_TIMER_MS. */
+export function checkPositive(field: string, value: unknown, fallback: number, max = Number.POSITIVE_INFINITY): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new PresenceConfigurationError(field, `${field} must be a positive number of milliseconds; got ${show(value)}.`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max) {
+    const limit = max === Number.POSITIVE_INFINITY ? '' : ` up to ${max}`;
+    throw new PresenceConfigurationError(field, `${field} must be a positive number of milliseconds${limit}; got ${show(value)}.`);
   }
   return value;
 }
@@ -54,6 +59,7 @@ export function checkPrefix(field: string, value: unknown): string {
 export function checkCircuitBreaker(field: string, value: unknown): Required<CircuitBreakerOptions> | false {
   if (value === false) return false;
   const options = value === undefined ? {} : checkObject(field, value);
+  rejectUnknownOptions(field, options, ['failureThreshold', 'resetMs'], `${field}.`);
   return {
     failureThreshold: checkInteger(`${field}.failureThreshold`, options.failureThreshold, 5),
     resetMs: checkPositive(`${field}.resetMs`, options.resetMs, 5000),

@@ -1,11 +1,20 @@
+import { startLagProbe, type LagProbe } from '@presence/core/testing';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cachedClient, eventually, hereNowTransport, sleep, type CachedClient } from '../test/helpers.js';
 import { connect, startRedisServer, type RedisServer } from './testing.js';
 
-// Fail-open: Redis killed or frozen mid-run must cost a caller at most one command deadline.
+// Fail-open: Redis killed or frozen mid-run must cost a caller at most one command deadline, plus
+// the guard's bounded grace (at most one more deadline, only when its timer ran late) and however
+// late this busy process's own timers ran (measured, not assumed).
 const COMMAND_TIMEOUT_MS = 50;
 const SLACK_MS = 150;
+let lag: LagProbe;
+beforeEach(() => {
+  lag = startLagProbe();
+});
+afterEach(() => lag.stop());
+const bound = (baseline: number[]): number => Math.max(...baseline) + 2 * COMMAND_TIMEOUT_MS + SLACK_MS + lag.totalLagMs;
 
 let server: RedisServer;
 let redis: Redis;
@@ -73,8 +82,8 @@ describe('redisCache fail-open', () => {
     try {
       const paused = await timedCalls(30);
       expect(transport.requests.length - upstreamBefore).toBe(30);
-      expect(Math.max(...paused)).toBeLessThan(Math.max(...baseline) + COMMAND_TIMEOUT_MS + SLACK_MS);
-      expect(cached.events.cacheError!.some((e) => e.reason === 'timeout')).toBe(true);
+      expect(Math.max(...paused)).toBeLessThan(bound(baseline));
+      expect(cached.events.cacheError.some((e) => e.reason === 'timeout')).toBe(true);
       expect(cached.events.circuit).toContainEqual({ store: 'redis', open: true });
       // Background work never waits on the frozen server either.
       const flushed = await Promise.race([cached.cache.flush().then(() => 'done'), sleep(1000).then(() => 'pending')]);
@@ -83,7 +92,7 @@ describe('redisCache fail-open', () => {
       server.resume();
     }
     await cacheUsedAgain();
-    expect(cached.events.circuit!.at(-1)).toEqual({ store: 'redis', open: false });
+    expect(cached.events.circuit.at(-1)).toEqual({ store: 'redis', open: false });
   });
 
   it('survives SIGKILL: calls succeed from upstream within commandTimeoutMs + slack, and the cache returns after a restart', async () => {
@@ -94,11 +103,11 @@ describe('redisCache fail-open', () => {
     const upstreamBefore = transport.requests.length;
     const killed = await timedCalls(30);
     expect(transport.requests.length - upstreamBefore).toBe(30);
-    expect(Math.max(...killed)).toBeLessThan(Math.max(...baseline) + COMMAND_TIMEOUT_MS + SLACK_MS);
-    expect(cached.events.cacheError!.length).toBeGreaterThan(0);
+    expect(Math.max(...killed)).toBeLessThan(bound(baseline));
+    expect(cached.events.cacheError.length).toBeGreaterThan(0);
     // Which failure is seen first depends on when ioredis notices the dead socket: a refused
     // command (not ready), a socket error, a command deadline, or the open circuit after those.
-    for (const e of cached.events.cacheError!) expect(['not_ready', 'error', 'timeout', 'circuit_open']).toContain(e.reason);
+    for (const e of cached.events.cacheError) expect(['not_ready', 'error', 'timeout', 'circuit_open']).toContain(e.reason);
     await server.restart();
     await cacheUsedAgain();
   });

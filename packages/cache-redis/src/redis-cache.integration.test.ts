@@ -1,7 +1,8 @@
 import { cacheKeyOf, createPresence, hereNow, memoryCache, PresenceApiError } from '@presence/core';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cachedClient, countBy, eventually, hereNowTransport, sleep, type CachedClient } from '../test/helpers.js';
+import { createMemoryTransport, type MemoryTransport } from '@presence/core/testing';
+import { cachedClient, countBy, eventually, hereNowTransport, singleChannelBody, sleep, type CachedClient } from '../test/helpers.js';
 import { connect, startRedisServer, type RedisServer } from './testing.js';
 import { redisCache } from './redis-cache.js';
 
@@ -25,6 +26,8 @@ afterAll(async () => {
   redis?.disconnect();
   await server?.stop();
 });
+
+const subscribersOf = async (channel: string): Promise<number> => Number(((await redis.pubsub('NUMSUB', channel)) as [string, number])[1]);
 
 /** A second "process": its own connection, plugin and L1. */
 async function peer(transport = hereNowTransport(), options: Parameters<typeof cachedClient>[2] = {}, clientOptions: Parameters<typeof cachedClient>[3] = {}) {
@@ -82,8 +85,8 @@ describe('redisCache in one process', () => {
     p.client.events.on('callEnd', (e) => ends.push({ outcome: e.outcome, cache: e.cache }));
     await expect(p.client.hereNow({ channels: ['lobby'] })).rejects.toMatchObject({ code: 'timeout' });
     // The flight had the same 60 ms deadline, so nothing was cached: a caller with time to wait misses too, then hits.
-    await eventually(() => p.cacheResults().length === 1, 1000);
-    await p.client.hereNow({ channels: ['lobby'] }, { timeoutMs: 1000 });
+    await eventually(() => p.cacheResults().length === 1, 5000);
+    await p.client.hereNow({ channels: ['lobby'] }, { timeoutMs: 5000 });
     await p.client.hereNow({ channels: ['lobby'] });
     expect(ends).toEqual([
       { outcome: 'timeout', cache: 'miss' },
@@ -111,7 +114,7 @@ describe('redisCache in one process', () => {
     const a = await peer(hereNowTransport({ delayMs: 150 }));
     const b = await peer(hereNowTransport({ delayMs: 150 }));
     const first = a.client.hereNow({ channels: ['lobby'] });
-    await sleep(40); // a holds the lock by now
+    await eventually(() => a.transport.requests.length === 1, 10_000, 2); // a asks upstream: it holds the lock
     const [ra, rb] = await Promise.all([first, b.client.hereNow({ channels: ['lobby'] })]);
     expect(a.transport.requests.length + b.transport.requests.length).toBe(1);
     expect(a.cacheResults()).toEqual(['miss']);
@@ -121,13 +124,14 @@ describe('redisCache in one process', () => {
 
   it('takes over at once when the lock holder fails upstream, and never caches the error', async () => {
     const a = await peer(hereNowTransport({ delayMs: 100, status: () => 500 }));
-    const b = await peer(hereNowTransport({ delayMs: 10 }));
+    // b would wait 20 s for a's value: answering sooner proves it took over when a failed.
+    const b = await peer(hereNowTransport({ delayMs: 10 }), { lock: { waitMs: 20_000 } });
     const failing = a.client.hereNow({ channels: ['lobby'] }).catch((e: unknown) => e);
-    await sleep(30);
+    await eventually(() => a.transport.requests.length === 1, 10_000, 2); // a holds the lock
     const started = performance.now();
     const ok = await b.client.hereNow({ channels: ['lobby'] });
     expect(await failing).toBeInstanceOf(PresenceApiError);
-    expect(performance.now() - started).toBeLessThan(1000); // well before lock.waitMs (1500) ran out
+    expect(performance.now() - started).toBeLessThan(10_000); // typically ~100 ms; far from the 20 s wait
     expect(b.transport.requests).toHaveLength(1);
     expect(ok.totalOccupancy).toBe(2);
     // The failure is in neither level: a's next call goes upstream again.
@@ -136,26 +140,32 @@ describe('redisCache in one process', () => {
     expect(a.transport.requests).toHaveLength(2);
     const stored = await Promise.all((await redis.keys('presence:*:v')).map((k) => redis.get(k)));
     expect(stored.every((v) => !v!.includes('Server error'))).toBe(true);
-  });
+  }, 30_000);
 
   it('drops L1 copies in other processes over the bus; without the bus, the L1 TTL bounds staleness', async () => {
     let occupants = ['alice'];
     const upstream = hereNowTransport({ uuids: () => occupants });
     const writer = await peer(upstream);
-    const listening = await peer(upstream, { ttlMs: 60_000 });
-    const deaf = await peer(upstream, { ttlMs: 60_000, subscriber: false, l1: { ttlMs: 300 } });
+    // Minute-long TTLs for the listener: only the bus can explain it seeing the change.
+    const listening = await peer(upstream, { ttlMs: 60_000, l1: { ttlMs: 60_000 } });
+    // The deaf process's L1 runs on a clock the test moves, not on the machine's speed.
+    let deafClock = Date.now();
+    const deaf = await peer(upstream, { ttlMs: 60_000, subscriber: false, l1: { ttlMs: 300 }, now: () => deafClock });
     await writer.client.hereNow({ channels: ['lobby'] });
     await writer.cache.flush();
     await listening.client.hereNow({ channels: ['lobby'] });
     await deaf.client.hereNow({ channels: ['lobby'] });
     expect([listening.cacheResults(), deaf.cacheResults()]).toEqual([['hit_l2'], ['hit_l2']]);
-    await sleep(50); // the listener's subscription is up
+    await eventually(async () => (await subscribersOf('presence:invalidate')) >= 2, 10_000); // writer's and listener's buses are up
     occupants = ['alice', 'carol'];
     await writer.client.setPresenceState({ channels: ['lobby'], state: { mood: 'new' } });
-    await eventually(async () => (await listening.client.hereNow({ channels: ['lobby'] })).totalOccupancy === 2, 100, 2);
+    await eventually(async () => (await listening.client.hereNow({ channels: ['lobby'] })).totalOccupancy === 2, 10_000, 2);
     // The deaf process keeps its L1 copy until that copy's TTL runs out, then reads the new answer.
     expect((await deaf.client.hereNow({ channels: ['lobby'] })).totalOccupancy).toBe(1);
-    await eventually(async () => (await deaf.client.hereNow({ channels: ['lobby'] })).totalOccupancy === 2, 1000, 20);
+    deafClock += 299;
+    expect((await deaf.client.hereNow({ channels: ['lobby'] })).totalOccupancy).toBe(1);
+    deafClock += 1;
+    expect((await deaf.client.hereNow({ channels: ['lobby'] })).totalOccupancy).toBe(2);
   });
 
   it('spreads TTLs with jitter, and keeps entries ttl + staleWhileRevalidateMs in Redis', async () => {
@@ -174,10 +184,12 @@ describe('redisCache in one process', () => {
   it('serves a stale entry while one background refresh runs', async () => {
     let version = 0;
     const transport = hereNowTransport({ delayMs: 50, uuids: () => [`user-${++version}`] });
-    const p = await peer(transport, { ttlMs: 100, jitter: 0, l1: false, staleWhileRevalidateMs: 5000 });
+    // Entry ages run on the cache's own clock, moved by the test: fresh and stale do not depend on the machine's speed.
+    let clock = Date.now();
+    const p = await peer(transport, { ttlMs: 100, jitter: 0, l1: false, staleWhileRevalidateMs: 5000, now: () => clock });
     const first = await p.client.hereNow({ channels: ['lobby'] });
     await p.cache.flush();
-    await sleep(150);
+    clock += 150;
     const stale = await Promise.all(Array.from({ length: 5 }, () => p.client.hereNow({ channels: ['lobby'] })));
     expect(stale.every((r) => r.channels[0]!.occupants[0]!.userId === first.channels[0]!.occupants[0]!.userId)).toBe(true);
     await p.cache.flush();
@@ -185,6 +197,43 @@ describe('redisCache in one process', () => {
     expect(fresh.channels[0]!.occupants[0]!.userId).toBe('user-2');
     expect(transport.requests).toHaveLength(2);
     expect(countBy(p.cacheResults())).toEqual({ miss: 1, stale: 1, coalesced: 4, hit_l2: 1 });
+  });
+
+  it('decodes an L2 value once per process: read again, the same frozen answer; rewritten, a new one', async () => {
+    let occupants = ['alice'];
+    const writer = await peer(hereNowTransport({ uuids: () => occupants }));
+    const reader = await peer(hereNowTransport(), { l1: false });
+    await writer.client.hereNow({ channels: ['lobby'] });
+    await writer.cache.flush();
+    const first = await reader.client.hereNow({ channels: ['lobby'] });
+    const again = await reader.client.hereNow({ channels: ['lobby'] });
+    expect(reader.cacheResults()).toEqual(['hit_l2', 'hit_l2']);
+    expect(again).toBe(first);
+    expect(Object.isFrozen(again.channels[0]!.occupants)).toBe(true);
+    // A new value under the same key (here: after an invalidation and a refill) is decoded anew.
+    occupants = ['alice', 'carol'];
+    await writer.client.setPresenceState({ channels: ['lobby'], state: { mood: 'new' } });
+    await writer.client.hereNow({ channels: ['lobby'] });
+    await writer.cache.flush();
+    const rewritten = await reader.client.hereNow({ channels: ['lobby'] });
+    expect(reader.cacheResults()).toEqual(['hit_l2', 'hit_l2', 'hit_l2']);
+    expect(rewritten.totalOccupancy).toBe(2);
+    expect(reader.transport.requests).toHaveLength(0);
+  });
+
+  it('a background refresh that fails is told by a cacheRefreshFailed event, and the stale answer stays', async () => {
+    let status = 200;
+    const transport = hereNowTransport({ status: () => status });
+    const p = await peer(transport, { ttlMs: 100, jitter: 0, l1: false, staleWhileRevalidateMs: 60_000 });
+    const failures: unknown[] = [];
+    p.client.events.on('cacheRefreshFailed', (event) => failures.push(event));
+    const first = await p.client.hereNow({ channels: ['lobby'] });
+    await p.cache.flush();
+    await sleep(150);
+    status = 503;
+    expect(await p.client.hereNow({ channels: ['lobby'] })).toEqual(first);
+    await p.cache.flush();
+    expect(failures).toEqual([{ operation: 'hereNow', store: 'redis', error: expect.objectContaining({ code: 'api_error', status: 503 }) }]);
   });
 
   it('keeps two auth keys apart: 0 shared entries', async () => {
@@ -203,7 +252,9 @@ describe('redisCache in one process', () => {
   });
 
   it('discards 1,000 planted corrupt values: 0 crashes, 0 served', async () => {
-    const p = await peer(hereNowTransport());
+    // 1,000 calls at once, each with several Redis commands: a busy machine must not turn a
+    // command into a timeout (fail-open, and no discard), so the deadline is generous here.
+    const p = await peer(hereNowTransport(), { commandTimeoutMs: 20_000 }, { timeoutMs: 30_000 });
     const config = p.client.config;
     const garbage = (i: number): string => {
       const good = (body: unknown, header = `pc1 ${Date.now()} 60000`): string => `${header}\n${typeof body === 'string' ? body : JSON.stringify(body)}`;
@@ -237,11 +288,11 @@ describe('redisCache in one process', () => {
     expect(p.events.cacheCorrupt).toHaveLength(1000);
     await p.cache.flush();
     // Replaced by good values: a fresh process now reads them as hits.
-    const q = await peer(hereNowTransport());
+    const q = await peer(hereNowTransport(), { commandTimeoutMs: 20_000 });
     await Promise.all(Array.from({ length: 50 }, (_, i) => q.client.hereNow({ channels: [`ch-${i}`] })));
     expect(q.transport.requests).toHaveLength(0);
     expect(q.events.cacheCorrupt).toBeUndefined();
-  });
+  }, 60_000);
 
   it('cannot be stacked with another cache, and validates every option by name', () => {
     const transport = hereNowTransport();
@@ -259,10 +310,87 @@ describe('redisCache in one process', () => {
       [{ circuitBreaker: { resetMs: 0 } }, /redisCache\.circuitBreaker\.resetMs/],
       [{ subscriber: {} }, /redisCache\.subscriber/],
       [{ redis: undefined }, /redisCache\.redis/],
+      [{ now: 5 }, /redisCache\.now/],
+      // A misspelt option is refused, naming the closest known one (issue 16, defect 6).
+      [{ ttl: 5 }, /redisCache: unknown option "ttl"\. Did you mean "ttlMs"\?/],
+      [{ lock: { wait: 5 } }, /redisCache lock: unknown option "wait"\. Did you mean "waitMs"\?/],
+      [{ l1: { ttl: 5 } }, /unknown option "ttl"/],
+      [{ circuitBreaker: { threshold: 5 } }, /unknown option "threshold"/],
     ];
     for (const [options, field] of bad) {
-      expect(() => redisCache({ redis, ...options } as never), JSON.stringify(options)).toThrow(field);
+      expect(() => redisCache({ redis, ...options }), JSON.stringify(options)).toThrow(field);
     }
+  });
+});
+
+/**
+ * Upstream for the race tests: here-now answers with `occupants()` as they are when the request
+ * arrives, and the first one is then held until `release()`; setPresenceState calls `onWrite`.
+ */
+function heldUpstream(occupants: () => readonly string[], onWrite: () => void = () => {}) {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let reached!: () => void;
+  const upstreamRead = new Promise<void>((resolve) => (reached = resolve));
+  let first = true;
+  const transport: MemoryTransport = createMemoryTransport({
+    respond: async (request) => {
+      if (request.operation === 'setPresenceState') {
+        onWrite();
+        return { body: { status: 200, message: 'OK', payload: {}, service: 'Presence' } };
+      }
+      const body = singleChannelBody(occupants()); // upstream answers now: what is true at this moment
+      if (first) {
+        first = false;
+        reached();
+        await held;
+      }
+      return { body };
+    },
+  });
+  return { transport, upstreamRead, release };
+}
+
+describe('an invalidation racing a fill already in flight', () => {
+  it('in the writing process: the old answer reaches only callers from before the write; never L1, L2 or a later caller', async () => {
+    let occupants = ['alice'];
+    const upstream = heldUpstream(() => occupants, () => (occupants = ['alice', 'carol']));
+    const b = await peer(upstream.transport, { ttlMs: 60_000, l1: { ttlMs: 60_000 } });
+    const c = await peer(hereNowTransport({ uuids: () => occupants }), { ttlMs: 60_000 });
+    const early = b.client.hereNow({ channels: ['lobby'] });
+    await upstream.upstreamRead; // b's fill has read the old answer and is held before it can store it
+    await b.client.setPresenceState({ channels: ['lobby'], state: { mood: 'new' } }); // written and invalidated
+    const late = b.client.hereNow({ channels: ['lobby'] }); // asked after the write: must not join the old fill
+    upstream.release();
+    expect((await early).totalOccupancy).toBe(1); // asked before the write: the old answer is a fair one
+    expect((await late).totalOccupancy).toBe(2);
+    await Promise.all([b.cache.flush(), c.cache.flush()]);
+    expect((await b.client.hereNow({ channels: ['lobby'] })).totalOccupancy).toBe(2); // b's L1
+    expect((await c.client.hereNow({ channels: ['lobby'] })).totalOccupancy).toBe(2); // L2, from another process
+    expect(c.transport.requests).toHaveLength(0);
+  });
+
+  it('in another process: a fill begun before a write elsewhere is neither written to L2 nor kept in its L1', async () => {
+    let occupants = ['alice'];
+    const upstream = heldUpstream(() => occupants);
+    const writer = await peer(hereNowTransport());
+    const reader = await peer(upstream.transport, { ttlMs: 60_000, l1: { ttlMs: 60_000 } });
+    const fresh = await peer(hereNowTransport({ uuids: () => occupants }), { ttlMs: 60_000 });
+    const listener = await connect(server.port);
+    connections.push(listener);
+    await listener.subscribe('presence:invalidate');
+    await eventually(async () => (await subscribersOf('presence:invalidate')) >= 4, 10_000);
+    const heard = new Promise((resolve) => listener.once('message', resolve));
+    const early = reader.client.hereNow({ channels: ['lobby'] });
+    await upstream.upstreamRead;
+    occupants = ['alice', 'carol']; // what the write changes upstream
+    await writer.client.setPresenceState({ channels: ['lobby'], state: { mood: 'new' } });
+    await heard; // the bus has carried the invalidation: the reader's fill completes after it
+    upstream.release();
+    expect((await early).totalOccupancy).toBe(1);
+    await reader.cache.flush();
+    expect((await reader.client.hereNow({ channels: ['lobby'] })).totalOccupancy).toBe(2); // not the old answer from L1
+    expect((await fresh.client.hereNow({ channels: ['lobby'] })).totalOccupancy).toBe(2); // nor from L2
   });
 });
 

@@ -64,7 +64,7 @@ it('puts no auth key, secret key, signature or channel name in any Redis key, va
     await client.setPresenceState({ channels: [CHANNEL], state: { mood: 'ok' } });
     await client.hereNow({ channels: [CHANNEL], includeState: true });
     await client.hereNow({ channels: [CHANNEL, 'other'] });
-    await client.hereNow({});
+    await client.hereNow({ global: true });
     await cache.flush();
     await client.setPresenceState({ channels: [CHANNEL], state: { mood: 'fine' } }); // invalidation on the bus
     await client.hereNow({ channels: [CHANNEL], includeState: true });

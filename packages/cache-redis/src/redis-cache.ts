@@ -11,6 +11,7 @@ import {
   deepFreeze,
   invalidationTagsOf,
   PresenceConfigurationError,
+  PresenceError,
   PresenceTimeoutError,
   readEnvelope,
   type CacheResult,
@@ -21,10 +22,11 @@ import {
   type PresenceEventMap,
   type PresenceEvents,
   type ResolvedConfig,
+  rejectUnknownOptions,
 } from '@presence/core';
 import { createCommandGuard, type CircuitBreakerOptions, type RedisClient } from './command-guard.js';
 import { checkCircuitBreaker, checkFraction, checkInteger, checkNonNegative, checkObject, checkPositive, checkPrefix, checkRedisClient } from './options.js';
-import { hashOf, storeWithGuard, type RedisStore } from './redis-store.js';
+import { FILL_HORIZON_MS, hashOf, storeWithGuard, type FillTicket, type RedisStore } from './redis-store.js';
 
 export interface RedisCacheOptions {
   /** A connected ioredis `Redis` or `Cluster`, shared with the application; the cache never closes it. */
@@ -55,6 +57,11 @@ export interface RedisCacheOptions {
    * bus (the L1 TTL then bounds staleness, and lock waiters rely on polling alone).
    */
   subscriber?: RedisClient | false;
+  /**
+   * The clock of L1 expiry and of entry ages (the written-at time in an L2 value), in epoch ms.
+   * Default `Date.now`. For tests that drive expiry instead of sleeping; Redis's own TTLs stay real.
+   */
+  now?: () => number;
 }
 
 export interface RedisCachePlugin extends Plugin {
@@ -69,6 +76,12 @@ export interface RedisCachePlugin extends Plugin {
 interface Filled {
   readonly output: unknown;
   readonly result: CacheResult;
+}
+
+/** A fill that may write L2: when it began (performance.now) and what Redis handed it then. */
+interface FillStart {
+  readonly at: number;
+  readonly ticket: FillTicket;
 }
 
 interface Decoded {
@@ -92,8 +105,14 @@ const ignore = (): void => {};
  * the answers they make stale, in Redis and (over pub/sub) in every process's L1. Redis trouble
  * never reaches a caller: each command has its own deadline and the call falls back to upstream.
  */
+const REDIS_CACHE_OPTION_KEYS = Object.keys({
+  redis: true, ttlMs: true, jitter: true, prefix: true, l1: true, lock: true, staleWhileRevalidateMs: true,
+  commandTimeoutMs: true, circuitBreaker: true, subscriber: true,
+} satisfies Record<keyof RedisCacheOptions, true>);
+
 export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
   const opts = checkObject('redisCache', options);
+  rejectUnknownOptions('redisCache', opts, REDIS_CACHE_OPTION_KEYS, 'redisCache.');
   checkRedisClient('redisCache.redis', opts.redis);
   const redis = opts.redis as RedisClient;
   const ttlMs = checkPositive('redisCache.ttlMs', opts.ttlMs, 3000);
@@ -106,12 +125,14 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
   let l1: MemoryStore | undefined;
   if (opts.l1 !== false) {
     const l1Options = opts.l1 === undefined ? {} : checkObject('redisCache.l1', opts.l1);
+    rejectUnknownOptions('redisCache l1', l1Options, ['ttlMs', 'maxEntries'], 'redisCache.l1.');
     l1Ttl = Math.min(checkPositive('redisCache.l1.ttlMs', l1Options.ttlMs, 1000), ttlMs);
-    l1 = createMemoryStore({ maxEntries: checkInteger('redisCache.l1.maxEntries', l1Options.maxEntries, 10_000) });
+    l1 = createMemoryStore({ maxEntries: checkInteger('redisCache.l1.maxEntries', l1Options.maxEntries, 10_000), now: () => now() });
   }
   let lock: { ttlMs: number; waitMs: number; pollMs: number } | undefined;
   if (opts.lock !== false) {
     const lockOptions = opts.lock === undefined ? {} : checkObject('redisCache.lock', opts.lock);
+    rejectUnknownOptions('redisCache lock', lockOptions, ['ttlMs', 'waitMs', 'pollMs'], 'redisCache.lock.');
     lock = {
       ttlMs: checkPositive('redisCache.lock.ttlMs', lockOptions.ttlMs, 2000),
       waitMs: checkNonNegative('redisCache.lock.waitMs', lockOptions.waitMs, 1500),
@@ -119,11 +140,15 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
     };
   }
   if (opts.subscriber !== undefined && opts.subscriber !== false) checkRedisClient('redisCache.subscriber', opts.subscriber);
+  if (opts.now !== undefined && typeof opts.now !== 'function') {
+    throw new PresenceConfigurationError('redisCache.now', `redisCache.now must be a function returning epoch milliseconds, e.g. () => Date.now(); got ${typeof opts.now}.`);
+  }
+  const now = (opts.now as (() => number) | undefined) ?? Date.now;
   const subscriberOption = opts.subscriber as RedisClient | false | undefined;
 
   // Per plugin instance: every client the plugin is applied to shares L1, flights and the bus.
   const sinks = new Set<PresenceEvents>();
-  const emitAll = <E extends 'cacheError' | 'circuit' | 'cacheCorrupt'>(event: E, payload: PresenceEventMap[E]): void => {
+  const emitAll = <E extends 'cacheError' | 'circuit' | 'cacheCorrupt' | 'cacheRefreshFailed'>(event: E, payload: PresenceEventMap[E]): void => {
     for (const events of sinks) events.emit(event, payload);
   };
   const guard = createCommandGuard({
@@ -144,6 +169,25 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
   let subscriber: RedisClient | undefined;
   let clients = 0;
 
+  // Invalidations this process has seen (its own writes and the bus), numbered, with the number of
+  // the latest one per tag hash: a fill that began before one of its tags was invalidated is not
+  // put into L1. Bounded: when the map is full it is dropped and every fill begun before counts as
+  // invalidated (`floor`), which costs at most a few L1 writes.
+  let invalidations = 0;
+  let floor = 0;
+  const lastInvalidated = new Map<string, number>();
+  const MAX_TRACKED_TAGS = 10_000;
+  const noteInvalidated = (tagHashes: readonly string[]): void => {
+    invalidations++;
+    if (lastInvalidated.size + tagHashes.length > MAX_TRACKED_TAGS) {
+      lastInvalidated.clear();
+      floor = invalidations;
+    }
+    for (const hash of tagHashes) lastInvalidated.set(hash, invalidations);
+  };
+  const invalidatedSince = (seen: number, tagHashes: readonly string[]): boolean =>
+    seen !== invalidations && (seen < floor || tagHashes.some((hash) => (lastInvalidated.get(hash) ?? 0) > seen));
+
   const background = (work: Promise<unknown>): void => {
     const tracked = work.catch(ignore).finally(() => pending.delete(tracked));
     pending.add(tracked);
@@ -156,11 +200,14 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
       if (wakers) for (const wake of [...wakers]) wake();
       return;
     }
-    if (channel !== invalidateChannel || !l1) return;
+    if (channel !== invalidateChannel) return;
     try {
       const parsed = JSON.parse(message) as { from?: unknown; tags?: unknown };
       if (parsed.from === instanceId || !Array.isArray(parsed.tags)) return;
-      l1.invalidate(parsed.tags.filter((t): t is string => typeof t === 'string'));
+      const hashes = parsed.tags.filter((t): t is string => typeof t === 'string');
+      noteInvalidated(hashes);
+      // The L1 is a memory store: it works synchronously; its promise only fits the CacheStore contract.
+      void l1?.invalidate(hashes);
     } catch {
       // Not ours (another writer on the channel): ignore it.
     }
@@ -216,6 +263,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
       };
       const onAbort = (): void => {
         done();
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the call's typed reason (timeout or abort)
         reject(signal.reason);
       };
       const timer = setTimeout(wake, ms);
@@ -225,8 +273,33 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
     });
   }
 
+  // The last L2 value decoded per key: the same value read again (no L1, or L1 expired within the
+  // entry's life, as L1 TTLs are shorter) is not parsed, checked and frozen again — that was most
+  // of an L2 hit's own cost. Reused only for the very same text and client config; bounded in
+  // entries and characters, and dropped wholesale when full.
+  const decodedByKey = new Map<string, { raw: string; config: ResolvedConfig; decoded: Decoded }>();
+  let decodedChars = 0;
+  const MAX_DECODED_ENTRIES = 1000;
+  const MAX_DECODED_CHARS = 8_000_000;
+
   /** Reads an L2 value back; undefined when it is not a well-formed envelope of a valid answer. */
-  function decode(raw: string, call: Call, config: ResolvedConfig): Decoded | undefined {
+  function decode(key: string, raw: string, call: Call, config: ResolvedConfig): Decoded | undefined {
+    const last = decodedByKey.get(key);
+    if (last !== undefined && last.raw === raw && last.config === config) return last.decoded;
+    const decoded = decodeFresh(raw, call, config);
+    if (decoded && raw.length <= MAX_DECODED_CHARS) {
+      if (last !== undefined) decodedChars -= last.raw.length;
+      if (decodedByKey.size >= MAX_DECODED_ENTRIES || decodedChars + raw.length > MAX_DECODED_CHARS) {
+        decodedByKey.clear();
+        decodedChars = 0;
+      }
+      decodedByKey.set(key, { raw, config, decoded });
+      decodedChars += raw.length;
+    }
+    return decoded;
+  }
+
+  function decodeFresh(raw: string, call: Call, config: ResolvedConfig): Decoded | undefined {
     if (!raw.startsWith(ENVELOPE_MAGIC)) return undefined;
     const newline = raw.indexOf('\n');
     const header = newline > 0 ? HEADER.exec(raw.slice(0, newline)) : null;
@@ -249,12 +322,17 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
     await store.delete(key).catch(ignore);
   }
 
-  /** L2 write, then the lock release and the fill notice: waiters look only after the value is there. */
-  async function writeL2(key: string, body: string, tags: () => readonly string[], token: string | undefined): Promise<void> {
+  /**
+   * L2 write, then the lock release and the fill notice: waiters look only after the value is there.
+   * Fenced: if an invalidation reached the entry since the fill began, nothing is written, and this
+   * process's L1 copy of the fill (`output`) is dropped too.
+   */
+  async function writeL2(key: string, body: string, tags: () => readonly string[], token: string | undefined, fill: FillStart, output: unknown): Promise<void> {
     const ttl = jittered();
-    const envelope = `${ENVELOPE_MAGIC}${Date.now()} ${ttl}\n${body}`;
+    const envelope = `${ENVELOPE_MAGIC}${now()} ${ttl}\n${body}`;
     try {
-      await store.set(key, envelope, { ttlMs: ttl + swrMs, tags: tags() });
+      const written = performance.now() - fill.at < FILL_HORIZON_MS && (await store.setFenced(key, envelope, { ttlMs: ttl + swrMs, tags: tags() }, fill.ticket));
+      if (!written && l1 && l1.get(key) === output) await l1.delete(key);
     } finally {
       if (token !== undefined) await release(key, token);
     }
@@ -265,9 +343,26 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
     if (subscriber) await publish(fillChannel, hashOf(key)).catch(ignore);
   }
 
-  const setL1 = (key: string, output: unknown, ms: number, tags: () => readonly string[]): void => {
-    if (l1 && ms > 0) l1.set(key, output, { ttlMs: Math.min(l1Ttl, ms), tags: tags().map(hashOf) });
+  /** Into L1, unless one of its tags was invalidated here since the fill (or read) began. */
+  const setL1 = (key: string, output: unknown, ms: number, tags: () => readonly string[], seen: number): void => {
+    if (!l1 || !(ms > 0)) return;
+    const tagHashes = tags().map(hashOf);
+    if (invalidatedSince(seen, tagHashes)) return;
+    void l1.set(key, output, { ttlMs: Math.min(l1Ttl, ms), tags: tagHashes });
   };
+
+  /**
+   * Before a fill asks upstream: its tags are linked in Redis and its fence read, so an
+   * invalidation from now on keeps its answer out of L2. Undefined when Redis did not answer.
+   */
+  async function beginFill(key: string, tags: () => readonly string[]): Promise<FillStart | undefined> {
+    const at = performance.now();
+    try {
+      return { at, ticket: await store.beginFill(key, tags()) };
+    } catch {
+      return undefined;
+    }
+  }
 
   /** One background refresh of a stale entry per key and process, under the fleet lock, with its own deadline. */
   function refresh(next: Handler, call: Call, key: string, tags: () => readonly string[]): void {
@@ -277,13 +372,19 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
       (async () => {
         const token = randomUUID();
         if (lock && !(await store.lock(key, token, lock.ttlMs))) return;
+        const seen = invalidations;
+        const started = await beginFill(key, tags);
         const controller = new AbortController();
         const timer = setTimeout(() => controller.abort(new PresenceTimeoutError(call.timeoutMs, { operation: call.operation.name })), call.timeoutMs);
         try {
           const { response, output } = await next({ ...call, signal: controller.signal, deadline: performance.now() + call.timeoutMs });
-          setL1(key, deepFreeze(output), ttlMs, tags);
-          if (response) await writeL2(key, response.body, tags, lock ? token : undefined);
-        } catch {
+          const frozen = deepFreeze(output);
+          setL1(key, frozen, ttlMs, tags, seen);
+          if (response && started) await writeL2(key, response.body, tags, lock ? token : undefined, started, frozen);
+          else if (lock) await release(key, token);
+        } catch (error) {
+          // Never silent: the caller already has its (stale) answer, so the failure is told here.
+          emitAll('cacheRefreshFailed', { operation: call.operation.name, store: 'redis', ...(PresenceError.isInstance(error) ? { error } : {}) });
           if (lock) await release(key, token);
         } finally {
           clearTimeout(timer);
@@ -292,7 +393,7 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
     );
   }
 
-  async function fill(next: Handler, call: Call, key: string, flight: FlightScope, config: ResolvedConfig): Promise<Filled> {
+  async function fill(next: Handler, call: Call, key: string, flight: FlightScope, config: ResolvedConfig, seen: number): Promise<Filled> {
     // Tags are needed only to write: computed on first use, not on an L2 hit without L1.
     let tagList: readonly string[] | undefined;
     const tags = (): readonly string[] => (tagList ??= cacheTagsOf(call.operation, call.params, config));
@@ -308,22 +409,25 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
         return undefined;
       }
       if (raw === undefined) return undefined;
-      const decoded = decode(raw, call, config);
+      const decoded = decode(key, raw, call, config);
       if (!decoded) await discard(key);
       return decoded;
     };
 
     const l2 = await readL2();
     if (l2) {
-      const age = Date.now() - l2.at;
+      const age = now() - l2.at;
       if (swrMs > 0 && age >= l2.ttl) {
         refresh(next, call, key, tags);
         return { output: l2.output, result: 'stale' };
       }
-      setL1(key, l2.output, l2.ttl - age, tags);
+      setL1(key, l2.output, l2.ttl - age, tags, seen);
       return { output: l2.output, result: 'hit_l2' };
     }
 
+    // From here on this call may ask upstream: fenced against invalidations from now on.
+    const started = redisOk ? await beginFill(key, tags) : undefined;
+    if (!started) redisOk = false;
     let token: string | undefined;
     if (redisOk && lock) {
       // Take the lock, unless the value landed meanwhile; without a lock, wait for the holder's
@@ -345,9 +449,9 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
           break;
         }
         if ('value' in reply) {
-          const value = decode(reply.value, call, config);
+          const value = decode(key, reply.value, call, config);
           if (value) {
-            setL1(key, value.output, value.ttl - (Date.now() - value.at), tags);
+            setL1(key, value.output, value.ttl - (now() - value.at), tags, seen);
             return { output: value.output, result: 'coalesced' };
           }
           await discard(key);
@@ -369,8 +473,8 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
       throw error;
     }
     const output = deepFreeze(result.output);
-    setL1(key, output, ttlMs, tags);
-    if (redisOk && result.response) background(writeL2(key, result.response.body, tags, token));
+    setL1(key, output, ttlMs, tags, seen);
+    if (redisOk && started && result.response) background(writeL2(key, result.response.body, tags, token, started, output));
     else if (token !== undefined) background(release(key, token));
     return { output, result: 'miss' };
   }
@@ -380,17 +484,21 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
    * lookup, lock or shared flight; the answer is still kept in both levels for the next caller.
    */
   async function fresh(next: Handler, call: Call, key: string, config: ResolvedConfig): Promise<{ output: unknown }> {
+    const tags = (): readonly string[] => cacheTagsOf(call.operation, call.params, config);
+    // Fenced like any fill: an invalidation while it asks upstream keeps its answer out of both levels.
+    const seen = invalidations;
+    const started = await beginFill(key, tags);
     const result = await next(call);
     const output = deepFreeze(result.output);
-    const tags = (): readonly string[] => cacheTagsOf(call.operation, call.params, config);
-    setL1(key, output, ttlMs, tags);
-    if (result.response) background(writeL2(key, result.response.body, tags, undefined));
+    setL1(key, output, ttlMs, tags, seen);
+    if (started && result.response) background(writeL2(key, result.response.body, tags, undefined, started, output));
     return { ...result, output };
   }
 
   async function invalidate(tags: readonly string[]): Promise<void> {
     const hashes = tags.map(hashOf);
-    l1?.invalidate(hashes);
+    noteInvalidated(hashes);
+    void l1?.invalidate(hashes);
     try {
       await store.invalidate(tags);
     } catch {
@@ -441,8 +549,12 @@ export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
               }
             }
             // The flight's signal is made only if it goes upstream or waits: an L2 hit never pays for one.
-            const { promise, leader } = flights.run(key, { timeoutMs: call.timeoutMs, operation: operation.name }, (flight) =>
-              fill(next, call, key, flight, config),
+            // A flight begun before an invalidation this process has seen is not joined: its answer
+            // may predate the write. Keyed by the invalidation count, a new one starts instead.
+            const seen = invalidations;
+            const flightKey = seen === 0 ? key : `${seen} ${key}`;
+            const { promise, leader } = flights.run(flightKey, { timeoutMs: call.timeoutMs, operation: operation.name }, (flight) =>
+              fill(next, call, key, flight, config, seen),
             );
             if (!leader) {
               report(call, 'coalesced');

@@ -67,6 +67,92 @@ async function allAgree(): Promise<boolean> {
   return true;
 }
 
+describe("redisRoster: the leader's and every mirror's here-now answer equals the emulator's", () => {
+  it('for every flag, channel mix, group and page, occupant order included', async () => {
+    await fetch(`${emulator.origin}/v1/channel-registration/sub-key/sub-c-fleet/channel-group/floor?add=r1,r2,r3&uuid=admin`);
+    for (const [i, userId] of ['zoe', 'adam', 'mia', 'bob', 'yan', 'carl'].entries()) await join(userId, 'lobby', i % 2 ? { seat: String(i) } : undefined);
+    await join('kim', 'kitchen', { mood: 'hungry' });
+    await join('rob', 'r2');
+    await join('ann', 'r1', { desk: '4' });
+    const fleet = await Promise.all([0, 1].map(async (i) => {
+      const redis = await connect(server.port);
+      const live = redisRoster({ redis, channels: ['lobby', 'kitchen', 'attic'], channelGroups: ['floor'], leaseMs: LEASE_MS, upstreamCacheMs: 0, commandTimeoutMs: 100 });
+      const client = createPresence({ subscribeKey: 'sub-c-fleet', userId: `eq-${i}`, transport: httpTransport({ origin: emulator.origin }), plugins: [live] });
+      const results: string[] = [];
+      client.events.on('rosterAnswer', (a) => results.push(a.result));
+      replicas.push({ client, live, redis, results });
+      return { client, live, results };
+    }));
+    await Promise.all(fleet.map((r) => r.live.ready));
+    await join('aaron', 'lobby'); // after seeding: reaches the mirror as a diff, and comes last
+    const questions = [
+      { channels: ['lobby'] },
+      { channels: ['lobby'], includeState: true },
+      { channels: ['lobby'], includeUserIds: false },
+      { channels: ['attic'], includeState: true },
+      { channels: ['kitchen', 'lobby', 'attic'], includeState: true },
+      { channelGroups: ['floor'], includeState: true },
+      { channels: ['lobby', 'attic'], channelGroups: ['floor'] },
+      { channels: ['lobby'], limit: 0 },
+      ...[0, 2, 4, 6].map((offset) => ({ channels: ['lobby'], limit: 2, offset, includeState: true })),
+      { channels: ['lobby', 'kitchen'], limit: 1, offset: 1 },
+    ];
+    await eventually(async () => {
+      const truth = JSON.stringify(await upstream.hereNow({ channels: ['lobby'] }));
+      for (const r of fleet) if (JSON.stringify(await r.client.hereNow({ channels: ['lobby'] })) !== truth) return false;
+      return true;
+    }, 5000);
+    expect(fleet.map((r) => r.live.role).sort()).toEqual(['leader', 'mirror']);
+    for (const r of fleet) {
+      const before = r.results.length;
+      for (const question of questions) expect(await r.client.hereNow(question), `${r.live.role} ${JSON.stringify(question)}`).toStrictEqual(await upstream.hereNow(question));
+      expect(r.results.slice(before).every((x) => x === 'hit')).toBe(true);
+    }
+  });
+});
+
+describe('redisRoster close()', () => {
+  async function withOwnSubscriber() {
+    const redis = await connect(server.port);
+    const subscriber = await connect(server.port);
+    const live = redisRoster({ redis, subscriber, channels: ['lobby'], leaseMs: LEASE_MS, upstreamCacheMs: 0, commandTimeoutMs: 100 });
+    const client = createPresence({ subscribeKey: 'sub-c-fleet', userId: 'closer', transport: httpTransport({ origin: emulator.origin }), plugins: [live] });
+    return { redis, subscriber, live, client };
+  }
+
+  it('a second close() waits for the first to finish: the diff channel is let go when either resolves', async () => {
+    const { redis, subscriber, live, client } = await withOwnSubscriber();
+    try {
+      await live.ready;
+      expect(subscriber.listenerCount('message')).toBe(1);
+      void live.close();
+      await live.close();
+      expect(subscriber.listenerCount('message')).toBe(0);
+      // A closed roster never subscribes a given connection again when it reconnects.
+      expect(subscriber.listenerCount('ready')).toBe(0);
+    } finally {
+      await client.close();
+      redis.disconnect();
+      subscriber.disconnect();
+    }
+  });
+
+  it('with Redis paused, close() still settles: the unsubscribe of a given subscriber has a deadline too', async () => {
+    const { redis, subscriber, live, client } = await withOwnSubscriber();
+    try {
+      await live.ready;
+      server.pause();
+      const closed = await Promise.race([live.close().then(() => 'closed'), sleep(5000).then(() => 'hung')]);
+      expect(closed).toBe('closed');
+    } finally {
+      server.resume();
+      await client.close();
+      redis.disconnect();
+      subscriber.disconnect();
+    }
+  });
+});
+
 describe('redisRoster: one roster for a fleet', () => {
   it('one leader watches; every replica answers from memory, exactly, with no request', async () => {
     await join('u1', 'lobby', { mood: 'ok' });

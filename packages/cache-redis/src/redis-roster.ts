@@ -20,7 +20,7 @@ import {
 } from '@presence/roster';
 import type { Redis } from 'ioredis';
 import { createCommandGuard, type RedisClient } from './command-guard.js';
-import { checkObject, checkPositive, checkPrefix, checkRedisClient } from './options.js';
+import { checkObject, checkPositive, checkPrefix, checkRedisClient, MAX_TIMER_MS } from './options.js';
 import { hashOf } from './redis-store.js';
 
 export interface RedisRosterOptions extends Omit<RosterOptions, 'now'> {
@@ -103,9 +103,9 @@ export function redisRoster<S = JsonValue>(options: RedisRosterOptions): RedisRo
   const opts = checkObject('redisRoster', options);
   checkRedisClient('redisRoster.redis', opts.redis);
   const redis = opts.redis as RedisClient;
-  const leaseMs = checkPositive('redisRoster.leaseMs', opts.leaseMs, 5000);
+  const leaseMs = checkPositive('redisRoster.leaseMs', opts.leaseMs, 5000, MAX_TIMER_MS);
   const { redis: _redis, leaseMs: _lease, prefix: _prefix, commandTimeoutMs: _timeout, subscriber: _subscriber, ...rosterOptions } = opts as unknown as RedisRosterOptions;
-  void _redis, _lease, _prefix, _timeout, _subscriber;
+  void [_redis, _lease, _prefix, _timeout, _subscriber];
   const resolved = resolveRosterOptions('redisRoster', { ...rosterOptions, maxStalenessMs: rosterOptions.maxStalenessMs ?? leaseMs });
   const prefix = checkPrefix('redisRoster.prefix', opts.prefix);
   const commandTimeoutMs = checkPositive('redisRoster.commandTimeoutMs', opts.commandTimeoutMs, 250);
@@ -131,8 +131,10 @@ export function redisRoster<S = JsonValue>(options: RedisRosterOptions): RedisRo
   let lastRenewSentAt = 0;
   let hadLeader = false;
   let closed = false;
+  let closing: Promise<void> | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
   let subscriber: RedisClient | undefined;
+  let resubscribe: (() => void) | undefined;
 
   // Mirror bookkeeping: which leader's data we hold, up to which version, and what arrived ahead.
   let wantToken = 0;
@@ -171,7 +173,7 @@ export function redisRoster<S = JsonValue>(options: RedisRosterOptions): RedisRo
 
   // --- encoding ---------------------------------------------------------------------------------
 
-  const encodeState = (state: S): string => config!.serializer.encode(state as never);
+  const encodeState = (state: S): string => config!.serializer.encode(state);
   const decodeState = (text: string): S => config!.serializer.decode(JSON.parse(text) as JsonValue) as S;
 
   const encodeSnapshot = (snapshot: RosterSnapshot<S>, current: Status): string => {
@@ -384,7 +386,7 @@ export function redisRoster<S = JsonValue>(options: RedisRosterOptions): RedisRo
     if (!keys) return;
     let raw: string | null;
     try {
-      raw = (await guard.run((r: Redis) => r.get(keys!.snapshot))) as string | null;
+      raw = await guard.run((r: Redis) => r.get(keys!.snapshot));
     } catch {
       return; // unreachable: stays unloaded; the next message or tick tries again
     }
@@ -479,6 +481,7 @@ export function redisRoster<S = JsonValue>(options: RedisRosterOptions): RedisRo
       subscriber.on('message', onBus);
       const sub = subscriber;
       const subscribe = (): void => void sub.subscribe(keys!.bus).catch(ignore);
+      resubscribe = subscribe;
       sub.on('ready', subscribe);
       if (sub.status === 'ready' || sub.options?.enableOfflineQueue !== false) subscribe();
       timer = setInterval(() => void tick(), Math.max(10, Math.floor(leaseMs / 3)));
@@ -499,29 +502,36 @@ export function redisRoster<S = JsonValue>(options: RedisRosterOptions): RedisRo
       return role;
     },
     stalenessMs,
-    async close() {
-      if (closed) return;
-      closed = true;
-      if (timer) clearInterval(timer);
-      if (reloadTimer) clearTimeout(reloadTimer);
-      const wasLeader = role === 'leader' ? leaseValue : undefined;
-      const stopping = engine;
-      stepDown();
-      setRole('none');
-      feed.close();
-      readyReject(new RosterClosedError());
-      // Hand the lease over at once rather than make the fleet wait for it to lapse.
-      if (wasLeader && keys) await evalIn(RELEASE, [keys.lease], [wasLeader]).catch(ignore);
-      await stopping?.close();
-      await reloading;
-      const sub = subscriber;
-      subscriber = undefined;
-      if (sub) {
-        sub.off('message', onBus);
-        if (subscriberOption) await sub.unsubscribe(keys!.bus).catch(ignore);
-        else sub.disconnect();
-      }
+    close() {
+      // Every caller (the client's close, the user's) waits for the same, complete end.
+      closing ??= shutDown();
+      return closing;
     },
   };
+
+  async function shutDown(): Promise<void> {
+    closed = true;
+    if (timer) clearInterval(timer);
+    if (reloadTimer) clearTimeout(reloadTimer);
+    const wasLeader = role === 'leader' ? leaseValue : undefined;
+    const stopping = engine;
+    stepDown();
+    setRole('none');
+    feed.close();
+    readyReject(new RosterClosedError());
+    // Hand the lease over at once rather than make the fleet wait for it to lapse.
+    if (wasLeader && keys) await evalIn(RELEASE, [keys.lease], [wasLeader]).catch(ignore);
+    await stopping?.close();
+    await reloading;
+    const sub = subscriber;
+    subscriber = undefined;
+    if (sub) {
+      sub.off('message', onBus);
+      if (resubscribe) sub.off('ready', resubscribe);
+      // A given subscriber stays the application's: it is only unsubscribed, under a deadline like every command.
+      if (subscriberOption) await createCommandGuard({ redis: sub, commandTimeoutMs, circuitBreaker: false }).run((r: Redis) => r.unsubscribe(keys!.bus)).catch(ignore);
+      else sub.disconnect();
+    }
+  }
   return plugin;
 }

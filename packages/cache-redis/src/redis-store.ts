@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CacheSetOptions, CacheStore } from '@presence/core';
-import { PresenceConfigurationError } from '@presence/core';
+import { PresenceConfigurationError, rejectUnknownOptions } from '@presence/core';
 import type { Cluster, Redis } from 'ioredis';
 import { createCommandGuard, type CircuitBreakerOptions, type CommandGuard, type RedisClient } from './command-guard.js';
 import { checkCircuitBreaker, checkPositive, checkPrefix } from './options.js';
@@ -16,11 +16,18 @@ export interface RedisStoreOptions {
   circuitBreaker?: CircuitBreakerOptions | false;
 }
 
-/** Where an entry lives in Redis: the value, its tag list and its lock share one hash slot. */
+/** Where an entry lives in Redis: the value, its tag list, its lock and its fence share one hash slot. */
 export interface RedisKeys {
   readonly value: string;
   readonly meta: string;
   readonly lock: string;
+  /** Counts the invalidations that reached the entry; a fill writes only if it is unchanged since the fill began. */
+  readonly fence: string;
+}
+
+/** What a fill read before going upstream: the entry's fence, handed back to `setFenced`. */
+export interface FillTicket {
+  readonly fence: string;
 }
 
 /**
@@ -45,7 +52,25 @@ export interface RedisStore extends CacheStore<string> {
   lockOrGet(key: string, token: string, ttlMs: number): Promise<{ value: string } | { locked: boolean }>;
   /** Deletes the lock only if `token` still holds it. */
   unlock(key: string, token: string): Promise<boolean>;
+  /**
+   * Call before a fill asks upstream: links the entry to its tags (so an invalidation from now on
+   * finds it even though no value is stored yet) and reads its fence.
+   */
+  beginFill(key: string, tags: readonly string[]): Promise<FillTicket>;
+  /**
+   * `set`, unless an invalidation reached the entry since `beginFill` gave out `ticket`: then nothing
+   * is written and it resolves false. Checked and written in one script, so a fill that began before
+   * an invalidation can never land after it.
+   */
+  setFenced(key: string, value: string, options: CacheSetOptions, ticket: FillTicket): Promise<boolean>;
 }
+
+/**
+ * How long a fill may take, from `beginFill` to its write: its tag links and a fence moved during
+ * it live at least this long. Calls end far sooner (each has a deadline of seconds); the cache does
+ * not write a fill older than this.
+ */
+export const FILL_HORIZON_MS = 60_000;
 
 // Per process, and only a memo of a pure function: the same few keys are hashed on every call, so
 // recent ones are remembered (bounded, dropped wholesale when full).
@@ -63,7 +88,9 @@ export const hashOf = (text: string): string => {
 };
 
 // A value and its tag list are written together, so an overwrite replaces the tags atomically.
+// With a fence (KEYS[3]), only if no invalidation moved it since the fill read ARGV[4] ('' = none yet).
 const SET_SCRIPT = `
+if KEYS[3] and (redis.call('GET', KEYS[3]) or '') ~= ARGV[4] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 if ARGV[3] == '' then redis.call('UNLINK', KEYS[2]) else redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2]) end
 return 1`;
@@ -74,9 +101,12 @@ redis.call('SADD', KEYS[1], ARGV[1])
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 1`;
 
-// Drops an entry only if it still carries one of the tags: a tag set may list an entry that was
-// since overwritten with other tags. One key pair per call, so it is safe on a Cluster.
+// Moves the entry's fence first, so a fill that began before this invalidation can no longer
+// write; then drops the entry, only if it still carries one of the tags (a tag set may list an
+// entry since overwritten with other tags). One slot per call, so it is safe on a Cluster.
 const INVALIDATE_SCRIPT = `
+redis.call('INCR', KEYS[3])
+redis.call('PEXPIRE', KEYS[3], ${FILL_HORIZON_MS})
 local tags = redis.call('GET', KEYS[2])
 if not tags then return 0 end
 for i = 1, #ARGV do
@@ -108,6 +138,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   if (typeof options !== 'object' || options === null || !options.redis) {
     throw new PresenceConfigurationError('createRedisStore.redis', 'createRedisStore: pass { redis }, a connected ioredis Redis or Cluster.');
   }
+  rejectUnknownOptions('createRedisStore', options, ['redis', 'prefix', 'commandTimeoutMs', 'circuitBreaker'], 'createRedisStore.');
   const guard = createCommandGuard({
     redis: options.redis,
     commandTimeoutMs: checkPositive('createRedisStore.commandTimeoutMs', options.commandTimeoutMs, 50),
@@ -122,29 +153,53 @@ export function storeWithGuard(redis: RedisClient, guard: CommandGuard, prefix: 
     value: `${prefix}{${hash}}:v`,
     meta: `${prefix}{${hash}}:m`,
     lock: `${prefix}{${hash}}:lock`,
+    fence: `${prefix}{${hash}}:f`,
   });
   const tagKey = (tagHash: string): string => `${prefix}{t:${tagHash}}`;
   const keysOf = (key: string): RedisKeys => keysOfHash(hashOf(key));
   const run = guard.run.bind(guard);
+
+  /** A value and its tags; with a ticket, only if no invalidation reached the entry since its fill began. */
+  async function write(key: string, value: string, { ttlMs, tags }: CacheSetOptions, ticket: FillTicket | undefined): Promise<boolean> {
+    const hash = hashOf(key);
+    const keys = keysOfHash(hash);
+    const ms = Math.ceil(ttlMs);
+    if (!(ms > 0)) {
+      await store.delete(key);
+      return true;
+    }
+    const tagHashes = [...new Set(tags.map(hashOf))];
+    const meta = tagHashes.length ? `,${tagHashes.join(',')},` : '';
+    // Tags first: an entry must never be findable without being invalidatable.
+    await Promise.all(tagHashes.map((t) => run((r) => r.eval(TAG_SCRIPT, 1, tagKey(t), hash, ms))));
+    const written = ticket
+      ? await run((r) => r.eval(SET_SCRIPT, 3, keys.value, keys.meta, keys.fence, value, ms, meta, ticket.fence))
+      : await run((r) => r.eval(SET_SCRIPT, 2, keys.value, keys.meta, value, ms, meta));
+    return Number(written) === 1;
+  }
 
   const store: RedisStore = {
     name: 'redis',
     prefix,
     keysOf,
     async get(key) {
-      const value = await run((r) => r.get(keysOf(key).value));
+      // Only the value's name: the hot path of an L2 hit builds no other key.
+      const valueKey = `${prefix}{${hashOf(key)}}:v`;
+      const value = await run((r) => r.get(valueKey));
       return value ?? undefined;
     },
-    async set(key, value, { ttlMs, tags }: CacheSetOptions) {
+    async set(key, value, options: CacheSetOptions) {
+      await write(key, value, options, undefined);
+    },
+    setFenced: (key, value, options, ticket) => write(key, value, options, ticket),
+    async beginFill(key, tags) {
       const hash = hashOf(key);
-      const keys = keysOfHash(hash);
-      const ms = Math.ceil(ttlMs);
-      if (!(ms > 0)) return store.delete(key);
-      const tagHashes = [...new Set(tags.map(hashOf))];
-      const meta = tagHashes.length ? `,${tagHashes.join(',')},` : '';
-      // Tags first: an entry must never be findable without being invalidatable.
-      await Promise.all(tagHashes.map((t) => run((r) => r.eval(TAG_SCRIPT, 1, tagKey(t), hash, ms))));
-      await run((r) => r.eval(SET_SCRIPT, 2, keys.value, keys.meta, value, ms, meta));
+      const [fence] = await Promise.all([
+        run((r) => r.get(keysOfHash(hash).fence)),
+        // Linked for as long as the fill may still write.
+        ...[...new Set(tags.map(hashOf))].map((t) => run((r) => r.eval(TAG_SCRIPT, 1, tagKey(t), hash, FILL_HORIZON_MS))),
+      ]);
+      return { fence: (fence as string | null) ?? '' };
     },
     async delete(key) {
       const keys = keysOf(key);
@@ -154,15 +209,17 @@ export function storeWithGuard(redis: RedisClient, guard: CommandGuard, prefix: 
       const tagHashes = [...new Set(tags.map(hashOf))];
       const memberLists = await Promise.all(tagHashes.map((t) => run((r) => r.smembers(tagKey(t)))));
       const members = [...new Set(memberLists.flat())];
+      // Unlink exactly what was read, before the entries are fenced and dropped: a fill that links
+      // an entry again from now on keeps its link (a write re-links before it sets), and one that
+      // linked it earlier is refused by the fence.
+      await Promise.all(
+        tagHashes.map((t, i) => (memberLists[i]!.length ? run((r) => r.srem(tagKey(t), ...memberLists[i]!)) : undefined)),
+      );
       const dropped = await Promise.all(
         members.map((hash) => {
           const keys = keysOfHash(hash);
-          return run((r) => r.eval(INVALIDATE_SCRIPT, 2, keys.value, keys.meta, ...tagHashes) as Promise<number>);
+          return run((r) => r.eval(INVALIDATE_SCRIPT, 3, keys.value, keys.meta, keys.fence, ...tagHashes) as Promise<number>);
         }),
-      );
-      // Remove exactly what was read: a member added meanwhile keeps its link.
-      await Promise.all(
-        tagHashes.map((t, i) => (memberLists[i]!.length ? run((r) => r.srem(tagKey(t), ...memberLists[i]!)) : undefined)),
       );
       return dropped.reduce((sum: number, n) => sum + Number(n), 0);
     },

@@ -1,9 +1,11 @@
 // One replica of a fleet, run as a child process by the fleet tests and the benchmark.
 // It takes commands over IPC and answers with what happened; it never decides what to assert.
+// The packages resolve to their sources under the @presence/source condition (tests), else to
+// their builds (the benchmark).
 import { createPresence, memoryCache, type Plugin } from '@presence/core';
 import { httpTransport } from '@presence/transport-http';
 import { Redis } from 'ioredis';
-import { redisCache } from '../src/index.js';
+import { redisCache } from '@presence/cache-redis';
 
 export type WorkerMode = 'fleet' | 'no-lock' | 'memory';
 
@@ -16,7 +18,17 @@ export type WorkerCommand =
 
 export type WorkerReply =
   | { type: 'ready' }
-  | { type: 'done'; ok: number; failed: string[]; results?: unknown; cache: Record<string, number> }
+  | {
+      type: 'done';
+      ok: number;
+      failed: string[];
+      results?: unknown;
+      /** Cache results and cacheError reasons counted since the worker started. */
+      cache: Record<string, number>;
+      cacheErrors: Record<string, number>;
+      /** Each call's duration in ms, in the order they settled. */
+      durations: number[];
+    }
   | { type: 'closed' };
 
 const mode = (process.env.FLEET_MODE ?? 'fleet') as WorkerMode;
@@ -26,7 +38,10 @@ redis?.on('error', () => {});
 
 const plugins: Plugin[] = [];
 if (mode === 'memory') plugins.push(memoryCache({ ttlMs }));
-else plugins.push(redisCache({ redis: redis!, ttlMs, jitter: 0, commandTimeoutMs: 200, ...(mode === 'no-lock' ? { lock: false } : {}) }));
+else {
+  const l1 = process.env.FLEET_L1_TTL_MS ? { l1: { ttlMs: Number(process.env.FLEET_L1_TTL_MS) } } : {};
+  plugins.push(redisCache({ redis: redis!, ttlMs, jitter: 0, commandTimeoutMs: Number(process.env.FLEET_COMMAND_TIMEOUT_MS ?? 200), ...l1, ...(mode === 'no-lock' ? { lock: false } : {}) }));
+}
 
 const client = createPresence({
   subscribeKey: 'sub-c-fleet',
@@ -36,14 +51,18 @@ const client = createPresence({
 });
 const cache: Record<string, number> = {};
 client.events.on('cache', ({ result }) => void (cache[result] = (cache[result] ?? 0) + 1));
+const cacheErrors: Record<string, number> = {};
+client.events.on('cacheError', ({ reason }) => void (cacheErrors[reason] = (cacheErrors[reason] ?? 0) + 1));
 
 const send = (reply: WorkerReply): void => void process.send!(reply);
 
 async function run(command: WorkerCommand): Promise<void> {
   const failed: string[] = [];
+  const durations: number[] = [];
   let ok = 0;
   let results: unknown;
   const attempt = async <T>(work: () => Promise<T>): Promise<T | undefined> => {
+    const started = performance.now();
     try {
       const value = await work();
       ok++;
@@ -51,6 +70,8 @@ async function run(command: WorkerCommand): Promise<void> {
     } catch (error) {
       failed.push(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
       return undefined;
+    } finally {
+      durations.push(performance.now() - started);
     }
   };
   switch (command.type) {
@@ -77,7 +98,7 @@ async function run(command: WorkerCommand): Promise<void> {
       process.disconnect();
       return;
   }
-  send({ type: 'done', ok, failed, results, cache: { ...cache } });
+  send({ type: 'done', ok, failed, results, cache: { ...cache }, cacheErrors: { ...cacheErrors }, durations });
 }
 
 process.on('message', (command: WorkerCommand) => void run(command));

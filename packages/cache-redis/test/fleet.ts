@@ -1,4 +1,4 @@
-// Starts fleet workers as real child processes (tsx, sources through the @presence/source condition).
+// Starts fleet workers as real child processes (tsx; sources through the @presence/source condition, or the built packages).
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { WorkerCommand, WorkerMode, WorkerReply } from './fleet-worker.js';
@@ -11,10 +11,10 @@ export interface FleetWorker {
   close(): Promise<void>;
 }
 
-export async function startWorker(env: { origin: string; redisUrl?: string; mode: WorkerMode; ttlMs: number; userId?: string }): Promise<FleetWorker> {
+export async function startWorker(env: { origin: string; redisUrl?: string; mode: WorkerMode; ttlMs: number; l1TtlMs?: number; commandTimeoutMs?: number; userId?: string; built?: boolean }): Promise<FleetWorker> {
   const child: ChildProcess = fork(WORKER, [], {
     cwd: PACKAGE_DIR,
-    execArgv: ['--import', 'tsx', '--conditions=@presence/source'],
+    execArgv: ['--import', 'tsx', ...(env.built ? [] : ['--conditions=@presence/source'])],
     env: {
       ...process.env,
       FLEET_ORIGIN: env.origin,
@@ -22,6 +22,8 @@ export async function startWorker(env: { origin: string; redisUrl?: string; mode
       FLEET_MODE: env.mode,
       FLEET_TTL_MS: String(env.ttlMs),
       ...(env.userId ? { FLEET_USER_ID: env.userId } : {}),
+      ...(env.l1TtlMs ? { FLEET_L1_TTL_MS: String(env.l1TtlMs) } : {}),
+      ...(env.commandTimeoutMs ? { FLEET_COMMAND_TIMEOUT_MS: String(env.commandTimeoutMs) } : {}),
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

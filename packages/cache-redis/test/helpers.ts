@@ -1,25 +1,9 @@
-import { createPresence, type JsonValue, type PresenceClient, type PresenceEventMap, type Transport } from '@presence/core';
-import { createMemoryTransport, type MemoryTransport, type ScriptedResponse } from '@presence/core/testing';
+import { createPresence, type PresenceClient, type PresenceEventMap, type Transport } from '@presence/core';
 import type { Redis } from 'ioredis';
 import { redisCache, type RedisCacheOptions, type RedisCachePlugin } from '../src/index.js';
+import { sleep } from './upstream.js';
 
-/** A here-now answer in the single-channel form, as the service sends it. */
-export function singleChannelBody(uuids: readonly string[]): JsonValue {
-  return { status: 200, message: 'OK', occupancy: uuids.length, uuids: [...uuids], service: 'Presence' };
-}
-
-/** Memory transport answering every here-now with `uuids` (or what `uuids()` returns now), after `delayMs`. */
-export function hereNowTransport(options: { delayMs?: number; uuids?: () => readonly string[]; status?: () => number } = {}): MemoryTransport {
-  return createMemoryTransport({
-    respond: (request): ScriptedResponse => {
-      // A write answers as the service does; the reads below answer here-now.
-      if (request.operation === 'setPresenceState') return { body: { status: 200, message: 'OK', payload: {}, service: 'Presence' } };
-      const status = options.status?.() ?? 200;
-      if (status !== 200) return { status, body: { status, error: true, message: 'Server error', service: 'Presence' } };
-      return { body: singleChannelBody(options.uuids?.() ?? ['alice', 'bob']), delayMs: options.delayMs ?? 0 };
-    },
-  });
-}
+export { hereNowTransport, singleChannelBody, sleep } from './upstream.js';
 
 export interface CachedClient {
   readonly client: PresenceClient;
@@ -42,8 +26,6 @@ export function cachedClient(
   }
   return { client, cache, events, cacheResults: () => (events.cache ?? []).map((e) => e.result) };
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function countBy(values: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};

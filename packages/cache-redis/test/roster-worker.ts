@@ -46,6 +46,7 @@ live?.ready.then(() => void (isReady = true), () => {});
 // Diffs, stamped with this process's wall clock: the test measures event-to-visible latency with them.
 if (live) {
   void (async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars -- only the arrival of a diff matters
     for await (const _ of live.changes()) lastDiffAt = Date.now();
   })();
 }

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import {
   createPresence,
   deriveCall,
@@ -36,6 +36,14 @@ describe('createPresence options', () => {
     ['plugins', { plugins: 'retry' }],
     ['plugins[0]', { plugins: [() => undefined] }],
     ['secretKey', { secretKey: SECRET, publishKey: 'pub' }],
+    ['userId', { userId: 'a\nb' }],
+    ['userId', { userId: 'a\u0000' }],
+    ['userId', { userId: '\u001b[31mred' }],
+    ['subscribeKey', { subscribeKey: 'sub\nkey' }],
+    ['subscribeKey', { subscribeKey: 'sub key' }],
+    ['subscribeKey', { subscribeKey: 'sub/key' }],
+    ['timeout', { timeout: 5 }],
+    ['plugin', { plugin: [] }],
   ])('a bad %s is a configuration error naming it, thrown at construction', (field, override) => {
     let error: unknown;
     try {
@@ -49,12 +57,32 @@ describe('createPresence options', () => {
     expect(String((error as Error).message)).not.toContain(SECRET);
   });
 
+  test('an unknown option names the closest known one, and known options given as undefined pass', () => {
+    expect(() => createPresence({ ...base(), timeout: 5 } as never)).toThrow('createPresence: unknown option "timeout". Did you mean "timeoutMs"? Known options: subscribeKey, userId,');
+    expect(() => createPresence({ ...base(), subscribe_key: 'x' } as never)).toThrow('Did you mean "subscribeKey"?');
+    expect(() => createPresence({ ...base(), authKey: undefined, plugins: undefined, logger: undefined })).not.toThrow();
+  });
+
+  test('a user id names the character at fault and is never sent', () => {
+    expect(() => createPresence({ ...base(), userId: 'a\nb' })).toThrow('userId contains control character U+000A, which a user id may not hold; remove or replace it.');
+  });
+
   test('no option object at all', () => {
     expect(() => createPresence(undefined as never)).toThrow(PresenceConfigurationError);
   });
 });
 
 describe('deadline and abort', () => {
+  test('timeout and abort messages name the operation and what to do', async () => {
+    const transport = createMemoryTransport({ respond: () => ({ body: {}, delayMs: 5_000 }) });
+    const presence = createPresence({ subscribeKey: 'sub', userId: 'me', transport });
+    await expect(presence.whereNow({}, { timeoutMs: 20 })).rejects.toThrow('whereNow: the call did not finish within its 20 ms deadline; raise timeoutMs for this call or the client, or check the network.');
+    const stop = new AbortController();
+    const pending = presence.whereNow({}, { signal: stop.signal });
+    stop.abort();
+    await expect(pending).rejects.toThrow('whereNow: the call was aborted by its AbortSignal, as the caller asked; nothing more is done for it.');
+  });
+
   test('a call that outlives its deadline rejects with a timeout at the deadline, and the transport sees the abort', async () => {
     let sawAbort: unknown;
     const transport = createMemoryTransport({
@@ -65,15 +93,24 @@ describe('deadline and abort', () => {
       context.signal.addEventListener('abort', () => (sawAbort = context.signal.reason));
       return original(request, context);
     };
-    const presence = createPresence({ ...base(), transport, timeoutMs: 50 });
-    const started = performance.now();
-    const error = await presence.whereNow({}).catch((e: unknown) => e);
-    const elapsed = performance.now() - started;
-    expect(error).toBeInstanceOf(PresenceTimeoutError);
-    expect(error).toMatchObject({ code: 'timeout', timeoutMs: 50, operation: 'whereNow', retryable: true });
-    expect(sawAbort).toBe(error);
-    expect(elapsed).toBeGreaterThanOrEqual(45);
-    expect(elapsed).toBeLessThan(50 + 200); // slack for a noisy machine: the point is it does not hang
+    // A fake clock: the deadline is checked at 49 ms and 50 ms of the call's own time, whatever the machine's load.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const presence = createPresence({ ...base(), transport, timeoutMs: 50 });
+      let settled = false;
+      const outcome = presence.whereNow({}).catch((e: unknown) => e).finally(() => (settled = true));
+      await vi.advanceTimersByTimeAsync(49);
+      expect(settled).toBe(false);
+      expect(sawAbort).toBeUndefined();
+      await vi.advanceTimersByTimeAsync(1);
+      expect(settled).toBe(true);
+      const error = await outcome;
+      expect(error).toBeInstanceOf(PresenceTimeoutError);
+      expect(error).toMatchObject({ code: 'timeout', timeoutMs: 50, operation: 'whereNow', retryable: true });
+      expect(sawAbort).toBe(error);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   test('the per-call timeout overrides the client default', async () => {

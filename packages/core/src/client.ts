@@ -7,6 +7,7 @@ import { PresenceError } from './errors/presence-error.js';
 import { PresenceValidationError } from './errors/validation-error.js';
 import { createEvents, deliver, LISTENERS, type Outcome, type PresenceEvents } from './events.js';
 import { createSafeLogger } from './logger.js';
+import { findUnknownKey, unknownKeyMessage } from './option-keys.js';
 import {
   buildRequest,
   buildRequestOptions,
@@ -21,7 +22,7 @@ import { hereNow, type HereNowInput, type HereNowResult } from './operations/her
 import { leave, type LeaveInput } from './operations/leave.js';
 import { setPresenceState, type SetPresenceStateInput, type SetStateResult } from './operations/set-presence-state.js';
 import { whereNow, type WhereNowInput, type WhereNowResult } from './operations/where-now.js';
-import { subscribe, type PresenceEvent, type SubscribeInput, type SubscribeResult } from './operations/subscribe.js';
+import { subscribe, type SubscribeInput, type SubscribeResult } from './operations/subscribe.js';
 import { hereNowAll, hereNowPages, type HereNowPage, type HereNowPagesInput } from './here-now-pages.js';
 import { DEFAULT_SUBSCRIBE_TIMEOUT_MS, PresenceWatch, type WatchOptions } from './watch.js';
 import { createStack } from './stack.js';
@@ -61,6 +62,25 @@ export interface PresenceClient<S = JsonValue> {
   close(): Promise<void>;
 }
 
+// Every key of CallOptions, checked at compile time: a new call option must be added here too.
+const CALL_OPTION_KEYS = Object.keys({ signal: true, timeoutMs: true, fresh: true } satisfies Record<keyof CallOptions, true>);
+
+/** Unknown keys in a call's input or options are a validation error: a misspelt field is never ignored. */
+function rejectUnknownKeys(operation: AnyOperation, input: unknown, callOptions: CallOptions | undefined): void {
+  if (typeof input === 'object' && input !== null && !Array.isArray(input)) {
+    const unknown = findUnknownKey(input, operation.fields);
+    if (unknown) throw new PresenceValidationError(unknown.key, 'unknown-field', unknownKeyMessage(operation.name, 'field', unknown, operation.fields), { operation: operation.name });
+  }
+  if (callOptions === undefined) return;
+  if (typeof callOptions !== 'object' || callOptions === null) {
+    throw new PresenceValidationError('options', 'type', `${operation.name}: the call options must be an object such as { signal, timeoutMs }.`, { operation: operation.name });
+  }
+  {
+    const unknown = findUnknownKey(callOptions, CALL_OPTION_KEYS);
+    if (unknown) throw new PresenceValidationError(unknown.key, 'unknown-option', unknownKeyMessage(`${operation.name} call options`, 'option', unknown, CALL_OPTION_KEYS), { operation: operation.name });
+  }
+}
+
 function outcomeOf(error: unknown): Outcome {
   if (PresenceError.isInstance(error) && error.code !== 'configuration_error') return error.code;
   return 'protocol_error';
@@ -76,7 +96,7 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
   const logger = createSafeLogger(options.logger);
   const subscribeTimeoutMs = checkTimeout('subscribeTimeoutMs', options.subscribeTimeoutMs, DEFAULT_SUBSCRIBE_TIMEOUT_MS);
   const inflight: Record<OperationName, number> = { hereNow: 0, whereNow: 0, getPresenceState: 0, setPresenceState: 0, heartbeat: 0, leave: 0, subscribe: 0 };
-  const context: StackContext = { config: config as ResolvedConfig, events, logger, inflight };
+  const context: StackContext = { config: config, events, logger, inflight };
   const stack = createStack(context);
   const transport = options.transport;
 
@@ -105,7 +125,7 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
       return { response };
     } catch (error) {
       // A transport that rejects with a generic AbortError still yields the typed reason.
-      const typed = call.signal.aborted && !PresenceError.isInstance(error) ? call.signal.reason : error;
+      const typed = call.signal.aborted && !PresenceError.isInstance(error) ? (call.signal.reason as unknown) : error;
       if (started !== 0) reportAttempt(call, started, undefined, PresenceError.isInstance(typed) ? typed : undefined);
       throw typed;
     }
@@ -128,6 +148,7 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
     if (counted) inflight[operation.name]++;
     try {
       if (closed) throw new PresenceConfigurationError('client', `${operation.name}: the client is closed; create a new one.`);
+      rejectUnknownKeys(operation, input, callOptions);
       if (callOptions?.fresh !== undefined && typeof callOptions.fresh !== 'boolean') {
         throw new PresenceValidationError('fresh', 'type', `${operation.name}: fresh must be true or false; got ${typeof callOptions.fresh}.`, { operation: operation.name });
       }
@@ -137,7 +158,7 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
       } catch (error) {
         throw new PresenceValidationError('timeoutMs', 'range', `${operation.name}: ${(error as Error).message}`);
       }
-      const params = operation.prepare(input, config as ResolvedConfig);
+      const params = operation.prepare(input, config);
       const handler = stack.resolve(terminal);
       const result = await withDeadline(
         operation.name,

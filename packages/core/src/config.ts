@@ -7,7 +7,8 @@ import { jsonValues } from './json-values.js';
 import type { Logger } from './logger.js';
 import { Secret } from './secret.js';
 import type { JsonValue, Plugin, ResolvedConfig, StateSerializer, Transport } from './types.js';
-import { MAX_NAME_LENGTH } from './validate.js';
+import { rejectUnknownOptions } from './option-keys.js';
+import { describeValue, subscribeKeyProblem, userIdProblem } from './validate.js';
 
 export const SDK_NAME = `Presence-TS-Nodejs/${packageJson.version}`;
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -38,6 +39,12 @@ export interface PresenceOptions<S = JsonValue> {
   invalidState?: 'throw' | 'omit';
 }
 
+// Every key of PresenceOptions, checked at compile time, so a new option cannot be forgotten here.
+const OPTION_KEYS = Object.keys({
+  subscribeKey: true, userId: true, publishKey: true, secretKey: true, authKey: true, transport: true,
+  serializer: true, plugins: true, timeoutMs: true, subscribeTimeoutMs: true, logger: true, invalidState: true,
+} satisfies Record<keyof PresenceOptions, true>);
+
 function fail(field: string, message: string): never {
   throw new PresenceConfigurationError(field, `createPresence: ${message}`);
 }
@@ -54,7 +61,7 @@ function requireString(options: Record<string, unknown>, field: string, required
 export function checkTimeout(field: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMEOUT_MS) {
-    throw new PresenceConfigurationError(field, `${field} must be a number of milliseconds above 0 and at most ${MAX_TIMEOUT_MS}; got ${String(value)}.`);
+    throw new PresenceConfigurationError(field, `${field} must be a number of milliseconds above 0 and at most ${MAX_TIMEOUT_MS}; got ${describeValue(value)}.`);
   }
   return value;
 }
@@ -63,9 +70,13 @@ export function checkTimeout(field: string, value: unknown, fallback: number): n
 export function resolveConfig<S>(raw: PresenceOptions<S>, events: PresenceEvents): ResolvedConfig<S> {
   if (typeof raw !== 'object' || raw === null) fail('options', 'pass an options object with at least subscribeKey, userId and transport.');
   const options = raw as unknown as Record<string, unknown>;
-  const subscribeKey = requireString(options, 'subscribeKey', true)!;
-  const userId = requireString(options, 'userId', true)!;
-  if ([...userId].length > MAX_NAME_LENGTH) fail('userId', `userId may have at most ${MAX_NAME_LENGTH} characters.`);
+  rejectUnknownOptions('createPresence', options, OPTION_KEYS);
+  const keyProblem = subscribeKeyProblem(options.subscribeKey);
+  if (keyProblem) fail('subscribeKey', keyProblem);
+  const subscribeKey = options.subscribeKey as string;
+  const userProblem = userIdProblem('userId', options.userId);
+  if (userProblem) fail('userId', `${userProblem.message} It is sent as uuid on every request.`);
+  const userId = options.userId as string;
   const publishKey = requireString(options, 'publishKey', false);
   const secretKey = requireString(options, 'secretKey', false);
   const authKey = requireString(options, 'authKey', false);

@@ -91,6 +91,7 @@ export function withDeadline<T>(
     try {
       outcome = work(scope);
     } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes on what the work threw, as it was
       outcome = Promise.reject(error);
     }
     scope.settle(outcome);
@@ -100,9 +101,12 @@ export function withDeadline<T>(
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
+    // A call's signal carries a typed PresenceError as its reason; a caller's may carry anything.
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- see above
     if (signal.aborted) return reject(signal.reason);
     const onAbort = (): void => {
       clearTimeout(timer);
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- see above
       reject(signal.reason);
     };
     const timer = setTimeout(() => {

@@ -37,7 +37,7 @@ describe('encoding', () => {
   test('property: query values survive URLSearchParams decoding', () => {
     fc.assert(
       fc.property(fc.dictionary(fc.string({ minLength: 1, maxLength: 5 }).filter((k) => /^[a-z_-]+$/.test(k)), fc.string({ unit: 'grapheme' })), (params) => {
-        const query = Object.entries(params) as [string, string][];
+        const query: [string, string][] = Object.entries(params);
         const decoded = [...new URLSearchParams(encodeQuery(query))];
         expect(decoded).toEqual(query);
       }),

@@ -7,7 +7,8 @@ export type Outcome = 'success' | Exclude<ErrorCode, 'configuration_error'>;
 
 export type CacheResult = 'hit_l1' | 'hit_l2' | 'miss' | 'coalesced' | 'stale';
 
-export type RetryReason = 'network_error' | 'timeout' | 'rate_limited' | 'server_error';
+/** `stale_connection`: a pooled keep-alive connection was already closed; sent again at once on a new one. */
+export type RetryReason = 'network_error' | 'stale_connection' | 'timeout' | 'rate_limited' | 'server_error';
 
 /** Why `watch()` reconnected: a retry's reasons, plus a response it could not read (garbage, a bad shape). */
 export type WatchReconnectReason = RetryReason | 'protocol_error';
@@ -44,6 +45,8 @@ export interface PresenceEventMap {
   /** A corrupt cached value was found and discarded. */
   cacheCorrupt: { store: string };
   circuit: { store: string; open: boolean };
+  /** A background stale-while-revalidate refresh failed; the stale answer stays until it expires. */
+  cacheRefreshFailed: { operation: OperationName; store: string; error?: PresenceError };
   /** A roster met a here-now call; `store` is `memory` (its own roster) or `mirror` (a fleet leader's); `stalenessMs`: how long since it last heard from the service (or its leader). */
   rosterAnswer: { operation: OperationName; result: RosterAnswerResult; store: 'memory' | 'mirror'; stalenessMs: number };
   /** A roster read here-now (paged) to seed channels, or tried to. */
@@ -86,7 +89,7 @@ export interface PresenceEventHub extends PresenceEvents {
   readonly [LISTENERS]: ListenerTable;
 }
 
-const EVENT_NAMES = ['callStart', 'callEnd', 'attempt', 'retry', 'retryBudget', 'cache', 'cacheError', 'cacheCorrupt', 'circuit', 'stateDropped', 'watchEvent', 'watchReconnect', 'rosterAnswer', 'rosterSeed', 'rosterLeader'] as const satisfies readonly PresenceEventName[];
+const EVENT_NAMES = ['callStart', 'callEnd', 'attempt', 'retry', 'retryBudget', 'cache', 'cacheError', 'cacheCorrupt', 'circuit', 'cacheRefreshFailed', 'stateDropped', 'watchEvent', 'watchReconnect', 'rosterAnswer', 'rosterSeed', 'rosterLeader'] as const satisfies readonly PresenceEventName[];
 // Fails to compile when an event is added to PresenceEventMap but not to the list (on() would refuse it).
 const EVERY_EVENT_LISTED: Exclude<PresenceEventName, (typeof EVENT_NAMES)[number]> extends never ? true : never = true;
 void EVERY_EVENT_LISTED;
@@ -123,7 +126,7 @@ export function createEvents(onListenerError: (error: unknown, event: PresenceEv
       check(event);
       if (typeof listener !== 'function') throw new PresenceConfigurationError('listener', `A listener for "${event}" must be a function (payload) => void.`);
       // Copy on write: an emission iterates a stable array even if a listener unsubscribes itself.
-      listeners[event] = [...listeners[event], listener as AnyListener];
+      listeners[event] = [...listeners[event], listener];
       return () => events.off(event, listener);
     },
     off(event, listener) {

@@ -53,7 +53,7 @@ export { PresenceValidationError } from './errors/validation-error.js';
 export { PresenceConfigurationError } from './errors/configuration-error.js';
 export { PresenceApiError, type PresenceApiErrorInit } from './errors/api-error.js';
 export { PresenceProtocolError, type PresenceProtocolErrorOptions } from './errors/protocol-error.js';
-export { PresenceNetworkError } from './errors/network-error.js';
+export { PresenceNetworkError, type PresenceNetworkErrorOptions } from './errors/network-error.js';
 export { PresenceTimeoutError } from './errors/timeout-error.js';
 export { PresenceAbortError } from './errors/abort-error.js';
 export { PresenceSerializationError, type PresenceSerializationErrorOptions } from './errors/serialization-error.js';
@@ -82,7 +82,8 @@ export { parseRetryAfter, readEnvelope } from './envelope.js';
 export { excerptOf, scrubSecrets, Secret } from './secret.js';
 export { sleep, withDeadline } from './deadline.js';
 export { deriveCall, type CallChanges, type CallScope } from './call-scope.js';
-export { MAX_LIMIT, MAX_NAME_LENGTH, MAX_URL_BYTES } from './validate.js';
+export { describeValue, MAX_LIMIT, MAX_NAME_LENGTH, MAX_URL_BYTES } from './validate.js';
+export { closestName, findUnknownKey, rejectUnknownOptions, unknownKeyMessage, type UnknownKey } from './option-keys.js';
 
 // State
 export { jsonValues } from './json-values.js';

@@ -10,7 +10,7 @@ function checkJson(value: unknown, path: string, seen: Set<object>): void {
   }
   if (typeof value !== 'object') throw reject(path, 'json-value', `is ${describeValue(value)}, which JSON cannot carry`);
   if (seen.has(value)) throw reject(path, 'json-value', 'refers back to itself');
-  const proto = Object.getPrototypeOf(value);
+  const proto = Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null;
   if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) {
     throw reject(path, 'json-value', `is a ${proto?.constructor?.name ?? 'class'} instance; use plain objects, arrays, strings, numbers, booleans and null`);
   }

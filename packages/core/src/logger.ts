@@ -41,7 +41,7 @@ function pick(fields: LogFields): LogFields {
     // Only primitives pass: an object could smuggle a request, a URL or a config with secrets.
     if (value !== undefined && (typeof value === 'string' || typeof value === 'number')) out[key] = value;
   }
-  return out as LogFields;
+  return out;
 }
 
 const noop = (): void => {};

@@ -9,3 +9,4 @@ export {
 } from './memory-transport.js';
 export { serializerConformanceCases, type SerializerConformanceCase, type SerializerConformanceOptions } from './conformance/serializer-conformance.js';
 export { cacheStoreConformanceCases, type CacheStoreConformanceCase, type CacheStoreConformanceOptions } from './conformance/cache-store-conformance.js';
+export { startLagProbe, type LagProbe } from './lag-probe.js';

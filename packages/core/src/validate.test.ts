@@ -55,6 +55,29 @@ const cases: Array<[string, (p: ReturnType<typeof setup>['presence']) => Promise
   ['heartbeat state not a map', (p) => p.heartbeat({ channels: ['a'], state: 'x' as never }), 'state', 'type'],
   ['parameters not an object', (p) => p.hereNow('lobby' as never), 'input', 'type'],
   ['per-call timeout of 0', (p) => p.whereNow({}, { timeoutMs: 0 }), 'timeoutMs', 'range'],
+  // An empty list never widens a call: here-now is global only with `global: true` (issue 16, defect 1).
+  ['hereNow with an empty channel list', (p) => p.hereNow({ channels: [] }), 'channels', 'required'],
+  ['hereNow with an empty group list', (p) => p.hereNow({ channelGroups: [] }), 'channels', 'required'],
+  ['hereNow with both lists empty', (p) => p.hereNow({ channels: [], channelGroups: [] }), 'channels', 'required'],
+  ['hereNow with no target and no global', (p) => p.hereNow({ includeState: true }), 'channels', 'required'],
+  ['hereNow global with channels too', (p) => p.hereNow({ global: true, channels: ['a'] }), 'global', 'conflict'],
+  ['hereNow global with an empty list too', (p) => p.hereNow({ global: true, channels: [] }), 'global', 'conflict'],
+  ['hereNow global not a boolean', (p) => p.hereNow({ global: 'yes' as never }), 'global', 'type'],
+  ['getPresenceState with an empty channel list', (p) => p.getPresenceState({ channels: [] }), 'channels', 'required'],
+  ['setPresenceState with an empty group list', (p) => p.setPresenceState({ channelGroups: [], state: {} }), 'channels', 'required'],
+  ['heartbeat with empty lists', (p) => p.heartbeat({ channels: [], channelGroups: [] }), 'channels', 'required'],
+  // User ids are checked like names (defect 5).
+  ['newline in a userId', (p) => p.whereNow({ userId: 'a\nb' }), 'userId', 'invalid-character'],
+  ['NUL in a userId', (p) => p.getPresenceState({ channels: ['a'], userId: 'a\u0000' }), 'userId', 'invalid-character'],
+  ['control character in a userId', (p) => p.setPresenceState({ channels: ['a'], state: {}, userId: '\u001bx' }), 'userId', 'invalid-character'],
+  ['C1 control character in a userId', (p) => p.heartbeat({ channels: ['a'], userId: 'x\u0085' }), 'userId', 'invalid-character'],
+  ['line separator in a userId', (p) => p.leave({ channels: ['a'], userId: 'x\u2028' }), 'userId', 'invalid-character'],
+  ['lone surrogate in a userId', (p) => p.whereNow({ userId: 'x\ud800' }), 'userId', 'invalid-character'],
+  ['lone surrogate in a channel name', (p) => p.hereNow({ channels: ['x\udc00'] }), 'channels[0]', 'invalid-character'],
+  // Unknown keys are refused, never ignored (defect 6).
+  ['a misspelt input field', (p) => p.hereNow({ channel: ['a'] } as never), 'channel', 'unknown-field'],
+  ['a misspelt call option', (p) => p.whereNow({}, { timeout: 5 } as never), 'timeout', 'unknown-option'],
+  ['call options that are not an object', (p) => p.whereNow({}, 5 as never), 'options', 'type'],
 ];
 
 describe('bad input is refused before anything is sent', () => {
@@ -73,6 +96,33 @@ describe('bad input is refused before anything is sent', () => {
       expect(transport.requests).toHaveLength(0);
     });
   }
+
+  test('an empty list names itself and the way out', async () => {
+    const { presence } = setup();
+    await expect(presence.hereNow({ channels: [] })).rejects.toThrow(/channels is an empty list; give at least one channel .*or pass global: true/);
+    await expect(presence.leave({ channelGroups: [] })).rejects.toThrow('leave: channelGroups is an empty list; give at least one channel in channels or one group in channelGroups.');
+  });
+
+  test('an unknown key names the closest known one', async () => {
+    const { presence } = setup();
+    await expect(presence.hereNow({ channel: ['a'] } as never)).rejects.toThrow('hereNow: unknown field "channel". Did you mean "channels"? Known fields: channels, channelGroups, global,');
+    await expect(presence.whereNow({}, { timeout: 5 } as never)).rejects.toThrow('Did you mean "timeoutMs"?');
+    await expect(presence.whereNow({ userID: 'x' } as never)).rejects.toThrow('Did you mean "userId"?');
+    await expect(presence.whereNow({ zzzzzzzz: 1 } as never)).rejects.toThrow(/unknown field "zzzzzzzz"\. Known fields: userId\.$/);
+  });
+
+  test('a user id with any printable text passes', async () => {
+    const { presence, transport } = setup();
+    await presence.whereNow({ userId: 'user#1 é@x.com, 👋' });
+    expect(transport.requests[0]!.path).toContain('/uuid/user%231');
+  });
+
+  test('global here-now is asked for explicitly, and then has no channel segment', async () => {
+    const { presence, transport } = setup();
+    await presence.hereNow({ global: true }).catch(() => undefined);
+    await presence.hereNow().global(true).catch(() => undefined);
+    expect(transport.requests.map((r) => r.path)).toEqual(['/v2/presence/sub-key/sub', '/v2/presence/sub-key/sub']);
+  });
 
   test('names at the limit and with allowed punctuation pass', async () => {
     const { presence, transport } = setup();

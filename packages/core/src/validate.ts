@@ -6,15 +6,27 @@ export const MAX_NAME_LENGTH = 92;
 export const MAX_URL_BYTES = 32 * 1024;
 export const MAX_LIMIT = 1000;
 
-// Documented as invalid in channel names: `,` `:` `*` `/` `\` space, NUL and control characters.
-const INVALID_CHANNEL_CHAR = /[,:*/\\ \u0000-\u001f\u007f]/u;
+/* eslint-disable no-control-regex -- these patterns exist to find control characters */
+// Documented as invalid in channel names: `,` `:` `*` `/` `\` space, NUL and control characters (notes §8);
+// a lone surrogate cannot be percent-encoded at all.
+const INVALID_CHANNEL_CHAR = /[,:*/\\ \u0000-\u001f\u007f-\u009f\p{Cs}]/u;
 // Channel groups also reserve `.` ("Reserved character in input parameters.").
-const INVALID_GROUP_CHAR = /[,:*/\\. \u0000-\u001f\u007f]/u;
+const INVALID_GROUP_CHAR = /[,:*/\\. \u0000-\u001f\u007f-\u009f\p{Cs}]/u;
+// A user id may hold any printable text (`user#1`, an email), but never NUL, a control character
+// (a newline would split a log line or a header) or a lone surrogate.
+const INVALID_USER_ID_CHAR = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\p{Cs}]/u;
+// A subscribe key is a path segment of every request: printable ASCII, no space and no URL delimiter.
+const INVALID_KEY_CHAR = /[^\u0021-\u007e]|[/\\?#%]/u;
+/* eslint-enable no-control-regex */
 
 function describeChar(char: string): string {
   const code = char.codePointAt(0) ?? 0;
+  const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
   if (char === ' ') return 'a space';
-  if (code < 0x20 || code === 0x7f) return `control character U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (code >= 0xd800 && code <= 0xdfff) return `a lone surrogate ${hex}`;
+  if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return `control character ${hex}`;
+  if (code === 0x2028 || code === 0x2029) return `line separator ${hex}`;
+  if (code > 0x7e || /\s/u.test(char)) return `"${char}" (${hex})`;
   return `"${char}"`;
 }
 
@@ -32,7 +44,7 @@ function checkName(operation: OperationName, field: string, value: unknown, kind
   }
   const bad = (kind === 'channel' ? INVALID_CHANNEL_CHAR : INVALID_GROUP_CHAR).exec(value);
   if (bad) {
-    fail(operation, field, 'invalid-character', `${field} "${value}" contains ${describeChar(bad[0])}, which PubNub does not allow in a ${kind} name; remove or replace it.`);
+    fail(operation, field, 'invalid-character', `${field} ${JSON.stringify(value)} contains ${describeChar(bad[0])}, which PubNub does not allow in a ${kind} name; remove or replace it.`);
   }
   return value;
 }
@@ -52,15 +64,34 @@ export function checkNames(
   return [...seen];
 }
 
-export function checkUserId(operation: OperationName, field: string, value: unknown): string {
+/** What is wrong with a user id (rule and message), or undefined when it is fine. Shared by the client's options and every call. */
+export function userIdProblem(field: string, value: unknown): { rule: string; message: string } | undefined {
   if (typeof value !== 'string' || value.length === 0) {
-    fail(operation, field, 'required', `${field} must be a non-empty string; got ${describeValue(value)}.`);
+    return { rule: 'required', message: `${field} must be a non-empty string; got ${describeValue(value)}.` };
   }
   const length = [...value].length;
   if (length > MAX_NAME_LENGTH) {
-    fail(operation, field, 'max-length', `${field} is ${length} characters long; a user id may have at most ${MAX_NAME_LENGTH}.`);
+    return { rule: 'max-length', message: `${field} is ${length} characters long; a user id may have at most ${MAX_NAME_LENGTH}.` };
   }
-  return value;
+  const bad = INVALID_USER_ID_CHAR.exec(value);
+  if (bad) {
+    return { rule: 'invalid-character', message: `${field} contains ${describeChar(bad[0])}, which a user id may not hold; remove or replace it.` };
+  }
+  return undefined;
+}
+
+/** What is wrong with a subscribe key, or undefined when it is fine. */
+export function subscribeKeyProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length === 0) return `subscribeKey must be a non-empty string; got ${describeValue(value)}. Find it in the PubNub admin portal under your key set.`;
+  const bad = INVALID_KEY_CHAR.exec(value);
+  if (bad) return `subscribeKey contains ${describeChar(bad[0])}; a key is printable ASCII without spaces, "/", "\\", "?", "#" or "%". Copy it again from the PubNub admin portal.`;
+  return undefined;
+}
+
+export function checkUserId(operation: OperationName, field: string, value: unknown): string {
+  const problem = userIdProblem(field, value);
+  if (problem) fail(operation, field, problem.rule, problem.message);
+  return value as string;
 }
 
 export function checkInteger(
@@ -85,9 +116,15 @@ export function checkBoolean(operation: OperationName, field: string, value: unk
   return value;
 }
 
-export function requireTargets(operation: OperationName, channels: readonly string[], channelGroups: readonly string[]): void {
+/**
+ * At least one channel or group. An empty list counts as none: a room list computed empty must
+ * never widen a call (for here-now, to every channel of the key).
+ */
+export function requireTargets(operation: OperationName, channels: readonly string[], channelGroups: readonly string[], input: Record<string, unknown>, alternative = ''): void {
   if (channels.length === 0 && channelGroups.length === 0) {
-    fail(operation, 'channels', 'required', 'give at least one channel in channels or one group in channelGroups.');
+    const given = (['channels', 'channelGroups'] as const).filter((field) => Array.isArray(input[field]));
+    const said = given.length === 0 ? 'neither channels nor channelGroups is given' : `${given.join(' and ')} ${given.length === 1 ? 'is an empty list' : 'are empty lists'}`;
+    fail(operation, 'channels', 'required', `${said}; give at least one channel in channels or one group in channelGroups${alternative}.`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { findUnknownKey, unknownKeyMessage } from './option-keys.js';
 import { sleep } from './deadline.js';
 import { PresenceAbortError } from './errors/abort-error.js';
 import type { PresenceApiError } from './errors/api-error.js';
@@ -76,6 +77,7 @@ export function watchReconnectReasonOf(error: unknown): WatchReconnectReason | u
   if (!PresenceError.isInstance(error)) return undefined;
   switch (error.code) {
     case 'network_error':
+      if ((error as PresenceNetworkError).staleConnection) return 'stale_connection';
       return TIMEOUT_ERRNOS.has((error as PresenceNetworkError).errno ?? '') ? 'timeout' : 'network_error';
     case 'timeout':
       return 'timeout';
@@ -116,6 +118,12 @@ function checkDelay(field: string, value: unknown, fallback: number): number {
  * end the iteration with the typed error. `break`, `return()` or the signal end it at once and
  * abort the held request; nothing is sent before the first `next()`.
  */
+// Every key of WatchOptions, checked at compile time: a misspelt option is refused, never ignored.
+const WATCH_OPTION_KEYS = Object.keys({
+  channels: true, channelGroups: true, signal: true, participant: true, heartbeat: true, state: true, timetoken: true,
+  onConnect: true, leaveOnEnd: true, timeoutMs: true, reconnect: true,
+} satisfies Record<keyof WatchOptions<unknown>, true>);
+
 export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>> {
   readonly #context: WatchContext<S>;
   readonly #target: SubscribeInput<S>;
@@ -147,12 +155,8 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
     if (typeof options !== 'object' || options === null) {
       throw new PresenceValidationError('options', 'type', `watch: pass an options object, e.g. { channels: ['lobby'] }; got ${describeValue(options)}.`, { operation: 'subscribe' });
     }
-    // `channel` is what hereNowPages() takes; watch() takes lists. Say so instead of "give at least one channel".
-    for (const [singular, plural] of [['channel', 'channels'], ['channelGroup', 'channelGroups']] as const) {
-      if (singular in options) {
-        throw new PresenceValidationError(singular, 'type', `watch: there is no ${singular} option; pass ${plural}, an array of names, e.g. { ${plural}: ['lobby'] }.`, { operation: 'subscribe' });
-      }
-    }
+    const unknown = findUnknownKey(options, WATCH_OPTION_KEYS);
+    if (unknown) throw new PresenceValidationError(unknown.key, 'unknown-option', unknownKeyMessage('watch', 'option', unknown, WATCH_OPTION_KEYS), { operation: 'subscribe' });
     this.#context = context;
     this.#options = options;
     const { channels, channelGroups, participant, heartbeat, state, timetoken, signal, onConnect } = options;
@@ -163,8 +167,8 @@ export class PresenceWatch<S> implements AsyncIterableIterator<PresenceEvent<S>>
       ...(heartbeat === undefined ? {} : { heartbeat }),
     };
     // Everything is checked now, before anything is sent: the handshake and the resumed long-poll.
-    subscribe.prepare({ ...this.#target, ...(state === undefined ? {} : { state }) }, context.config as ResolvedConfig);
-    if (timetoken !== undefined) subscribe.prepare({ ...this.#target, timetoken }, context.config as ResolvedConfig);
+    subscribe.prepare({ ...this.#target, ...(state === undefined ? {} : { state }) }, context.config);
+    if (timetoken !== undefined) subscribe.prepare({ ...this.#target, timetoken }, context.config);
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw new PresenceValidationError('signal', 'type', `watch: signal must be an AbortSignal; got ${describeValue(signal)}.`, { operation: 'subscribe' });
     }

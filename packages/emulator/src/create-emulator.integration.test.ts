@@ -283,3 +283,52 @@ describe('connections', () => {
     await e.close();
   });
 });
+
+describe('its own failures are never silent (issue 16, defect 8)', () => {
+  // A clock that fails while armed stands in for a bug in a request handler.
+  let armed = false;
+  const boom = () => {
+    if (armed) throw new Error('a bug in the emulator');
+    return Date.now();
+  };
+  const failing = async (emulator: Emulator, path: string) => {
+    armed = true;
+    try {
+      return await call(emulator, path);
+    } finally {
+      armed = false;
+    }
+  };
+
+  it('a request it fails to handle gets a 500, and onError hears of it without the query', async () => {
+    const seen: Array<{ message: string; method: string; path: string }> = [];
+    const broken = await createEmulator({ now: boom, sweepIntervalMs: 0, onError: (error, where) => seen.push({ message: (error as Error).message, ...where }) });
+    try {
+      const answer = await failing(broken, '/v2/presence/sub-key/demo/channel/lobby/heartbeat?uuid=u&auth=SECRET-AUTH&signature=v2.SIG');
+      expect(answer.status).toBe(500);
+      expect(seen).toEqual([{ message: 'a bug in the emulator', method: 'GET', path: '/v2/presence/sub-key/demo/channel/lobby/heartbeat' }]);
+      expect(broken.stats().internalErrors).toBe(1);
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('by default it writes one line to stderr, with no query string', async () => {
+    const lines: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0);
+    const broken = await createEmulator({ now: boom, sweepIntervalMs: 0 });
+    try {
+      expect((await failing(broken, '/v2/presence/sub-key/demo/channel/lobby/heartbeat?uuid=u&auth=SECRET-AUTH')).status).toBe(500);
+    } finally {
+      process.stderr.write = write;
+      await broken.close();
+    }
+    expect(lines.join('')).toMatch(/^presence-emulator: internal error answering GET \/v2\/presence\/sub-key\/demo\/channel\/lobby\/heartbeat \(sent 500\): Error: a bug in the emulator/);
+    expect(lines.join('')).not.toContain('SECRET-AUTH');
+  });
+
+  it('refuses an unknown option, naming it', async () => {
+    await expect(createEmulator({ latency: 5 } as never)).rejects.toThrow('createEmulator: unknown option "latency"; the options are port, host,');
+  });
+});

@@ -46,6 +46,11 @@ export interface EmulatorOptions {
   globalHereNow?: boolean;
   /** Random source for probabilistic faults (0 <= x < 1); default `Math.random`. */
   random?: () => number;
+  /**
+   * Told of every request the emulator failed to handle (its own bug), which it answers with 500.
+   * `path` has no query (it may hold an auth key or a signature). Default: one line on stderr.
+   */
+  onError?: (error: unknown, request: { method: string; path: string }) => void;
   /** How long a subscribe long-poll is held without events before it is answered empty. Default 280 000 ms. */
   subscribeHoldMs?: number;
   /** Above this occupancy a channel's per-user events give way to `interval` events (PubNub's "Announce Max"). Default 20. */
@@ -60,6 +65,18 @@ export interface EmulatorOptions {
   catchUpMaxAgeMs?: number;
 }
 
+const OPTION_KEYS = Object.keys({
+  port: true, host: true, presenceTimeoutSec: true, secretKey: true, publishKey: true, now: true, sweepIntervalMs: true,
+  hereNowCacheMs: true, latencyMs: true, faults: true, maxUrlLength: true, globalHereNow: true, random: true, onError: true,
+  subscribeHoldMs: true, announceMax: true, intervalSec: true, intervalDeltaMaxBytes: true, catchUpBufferSize: true, catchUpMaxAgeMs: true,
+} satisfies Record<keyof EmulatorOptions, true>);
+
+/** Writes what went wrong, never the query string (auth keys, signatures). */
+function logInternalError(error: unknown, request: { method: string; path: string }): void {
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`presence-emulator: internal error answering ${request.method} ${request.path} (sent 500): ${detail}\n`);
+}
+
 export interface EmulatorStats {
   requests: {
     total: number;
@@ -71,6 +88,8 @@ export interface EmulatorStats {
   faultsInjected: number;
   hereNowCacheHits: number;
   signatureFailures: number;
+  /** Requests the emulator failed to handle (its own bugs), answered with 500 and passed to `onError`. */
+  internalErrors: number;
   /** Users removed by the timeout sweep since start or the last reset. */
   timeouts: number;
   presence: PresenceStoreCounts;
@@ -158,6 +177,9 @@ function checkOption(name: string, value: number | undefined, min: number, integ
 }
 
 export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const unknown = Object.keys(options).find((key) => !OPTION_KEYS.includes(key));
+  if (unknown !== undefined) throw new TypeError(`createEmulator: unknown option "${unknown}"; the options are ${OPTION_KEYS.join(', ')}.`);
+  const onError = options.onError ?? logInternalError;
   checkOption('subscribeHoldMs', options.subscribeHoldMs, 1, false, MAX_TIMER_MS);
   checkOption('announceMax', options.announceMax, 0, true);
   checkOption('intervalSec', options.intervalSec, 0.001);
@@ -200,6 +222,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   let faultsInjected = 0;
   let hereNowCacheHits = 0;
   let signatureFailures = 0;
+  let internalErrors = 0;
   const hereNowCache = new Map<string, { expiresAt: number; reply: Reply }>();
   const pendingTimers = new Set<NodeJS.Timeout>();
   let closed = false;
@@ -210,6 +233,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     faultsInjected,
     hereNowCacheHits,
     signatureFailures,
+    internalErrors,
     timeouts: store.timeouts,
     presence: store.counts(),
     subscribe: { ...hub.subscribeStats(), eventsPublished: eventLog.published, eventsBuffered: eventLog.buffered },
@@ -237,6 +261,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     faultsInjected = 0;
     hereNowCacheHits = 0;
     signatureFailures = 0;
+    internalErrors = 0;
     hereNowCache.clear();
   };
 
@@ -317,7 +342,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
       const parsed = await readJson();
       if (!('value' in parsed)) return parsed;
       // Accept a bare array or `{ "rules": [...] }`; an empty body clears the rules.
-      const value = parsed.value;
+      const value: unknown = parsed.value;
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- it is needed: `value` is unknown (a false positive of the rule)
       const rules = value === undefined ? [] : Array.isArray(value) ? value : (value as { rules?: unknown } | null)?.rules;
       try {
         faults.set(rules as FaultRule[]);
@@ -473,8 +499,14 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     // Room for a max-length request line plus ordinary headers; longer targets get our 414 body.
     { maxHeaderSize: maxUrlLength + 16 * 1024 },
     (req, res) => {
-      handle(req, res).catch(() => {
-        // Never let one request take the server down: answer a generic 500 if we still can.
+      handle(req, res).catch((error: unknown) => {
+        // Never let one request take the server down: answer a generic 500 if we still can, and say why.
+        internalErrors += 1;
+        try {
+          onError(error, { method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0]! });
+        } catch {
+          // A throwing error handler must not stop the answer.
+        }
         send(res, { status: 500, body: errorBodies.internalError });
       });
     },

@@ -9,11 +9,11 @@ import { Counter, Gauge, Histogram, type Metric, type Registry, type RegistryCon
 export const OPERATIONS = ['hereNow', 'whereNow', 'getPresenceState', 'setPresenceState', 'heartbeat', 'leave', 'subscribe', 'other'] as const;
 export const OUTCOMES = ['success', 'api_error', 'network_error', 'timeout', 'aborted', 'validation_error', 'protocol_error', 'serialization_error', 'other'] as const;
 export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx', 'none'] as const;
-export const RETRY_REASONS = ['network_error', 'timeout', 'rate_limited', 'server_error', 'other'] as const;
+export const RETRY_REASONS = ['network_error', 'stale_connection', 'timeout', 'rate_limited', 'server_error', 'other'] as const;
 export const CACHE_RESULTS = ['hit_l1', 'hit_l2', 'miss', 'coalesced', 'stale', 'other'] as const;
 export const CACHE_ERROR_KINDS = ['error', 'corrupt'] as const;
 export const WATCH_EVENT_TYPES = ['join', 'leave', 'timeout', 'stateChange', 'interval', 'other'] as const;
-export const WATCH_RECONNECT_REASONS = ['network_error', 'timeout', 'rate_limited', 'server_error', 'protocol_error', 'other'] as const;
+export const WATCH_RECONNECT_REASONS = ['network_error', 'stale_connection', 'timeout', 'rate_limited', 'server_error', 'protocol_error', 'other'] as const;
 export const ROSTER_STORES = ['memory', 'mirror', 'other'] as const;
 export const ROSTER_ANSWER_RESULTS = ['hit', 'unwatched', 'not_ready', 'stale', 'global', 'write_fence', 'other'] as const;
 export const ROSTER_SEED_REASONS = ['initial', 'reconnect', 'refresh', 'mismatch', 'group_change', 'group_refresh', 'takeover', 'other'] as const;

@@ -57,8 +57,9 @@ function histogram(name: string, labels: Labels, bounds: readonly number[], perB
 describe('prometheusMetrics: a scripted series of calls', () => {
   test('the exposition shows exactly the expected counts and buckets', async () => {
     const registry = new Registry();
-    // Wide first bucket: instant calls land in it even on a loaded machine; the slow call does not.
-    const buckets = [0.5, 60];
+    // Wide first bucket: instant calls land in it even on a loaded machine (one took over 0.5 s at a
+    // load average of 25); the slow call does not.
+    const buckets = [2.5, 60];
     const { presence, transport } = client([retry({ random: () => 0 }), memoryCache({ ttlMs: 60_000 }), prometheusMetrics({ registry, buckets })]);
 
     // 1–3: a miss, then two L1 hits.
@@ -78,7 +79,7 @@ describe('prometheusMetrics: a scripted series of calls', () => {
     // 8: two identical concurrent calls share one request.
     await Promise.all([presence.hereNow({ channels: ['stage'] }), presence.hereNow({ channels: ['stage'] })]);
     // 9: a slow write, in the upper bucket.
-    transport.enqueue({ body: OK, delayMs: 600 });
+    transport.enqueue({ body: OK, delayMs: 2600 });
     await presence.leave({ channels: ['lobby'] });
     // 10: refused before anything is sent.
     await expect(presence.hereNow({ channels: [''] })).rejects.toMatchObject({ code: 'validation_error' });
@@ -119,7 +120,7 @@ describe('prometheusMetrics: a scripted series of calls', () => {
       [seriesKey('presence_cache_lookups_total', { operation: 'hereNow', result: 'hit_l1' }), 2],
       [seriesKey('presence_cache_lookups_total', { operation: 'hereNow', result: 'miss' }), 3],
       [seriesKey('presence_cache_lookups_total', { operation: 'hereNow', result: 'coalesced' }), 1],
-      ...(['hereNow', 'whereNow', 'getPresenceState', 'setPresenceState', 'heartbeat', 'leave'].map((operation) => [seriesKey('presence_inflight_operations', { operation }), 0]) as Array<[string, number]>),
+      ...(['hereNow', 'whereNow', 'getPresenceState', 'setPresenceState', 'heartbeat', 'leave'].map((operation): [string, number] => [seriesKey('presence_inflight_operations', { operation }), 0])),
       // 500 − 5 for the retry, + 1 for each later first-attempt success (the concurrent pair's one request, leave).
       [seriesKey('presence_retry_budget_tokens'), 497],
     ]);
@@ -133,8 +134,8 @@ describe('prometheusMetrics: a scripted series of calls', () => {
     expect(sums.size).toBe(8);
     for (const [key, seconds] of sums) {
       expect(seconds).toBeGreaterThanOrEqual(0);
-      if (key.includes('"leave"')) expect(seconds).toBeGreaterThanOrEqual(0.6);
-      else expect(seconds).toBeLessThanOrEqual(0.5 * 6);
+      if (key.includes('"leave"')) expect(seconds).toBeGreaterThanOrEqual(2.6);
+      else expect(seconds).toBeLessThanOrEqual(2.5 * 6);
     }
     expect(sums.get(seriesKey(`${d}_sum`, { operation: 'heartbeat', outcome: 'timeout' }))).toBeGreaterThanOrEqual(0.035);
   });
@@ -324,6 +325,15 @@ describe('prometheusMetrics: cardinality and secrets', () => {
 });
 
 describe('prometheusMetrics: registries', () => {
+  test('types: plugin.registry is assignable to the registry type the caller uses (issue 16, defect 10)', () => {
+    const plain: Registry = prometheusMetrics().registry;
+    expectTypeOf(prometheusMetrics().registry).toEqualTypeOf<Registry>();
+    const openMetrics = new Registry<OpenMetricsContentType>();
+    const same: Registry<OpenMetricsContentType> = prometheusMetrics({ registry: openMetrics }).registry;
+    expect(same).toBe(openMetrics);
+    expect(plain).toBeInstanceOf(Registry);
+  });
+
   test('a fresh registry by default, never the global one', async () => {
     const plugin = prometheusMetrics();
     expect(plugin.registry).toBeInstanceOf(Registry);
@@ -524,6 +534,7 @@ describe('prometheusMetrics: options', () => {
     ['a zero bucket', { buckets: [0, 1] }, 'buckets'],
     ['an infinite bucket', { buckets: [1, Infinity] }, 'buckets'],
     ['a bucket that is not a number', { buckets: ['0.1'] }, 'buckets'],
+    ['a misspelt option', { bucket: [1] }, 'bucket'],
     ['watch lag buckets not increasing', { watchLagBuckets: [1, 0.5] }, 'watchLagBuckets'],
     ['watch lag buckets not an array', { watchLagBuckets: 'fast' }, 'watchLagBuckets'],
   ];

@@ -1,4 +1,4 @@
-import { PresenceConfigurationError, type Plugin, type Stack } from '@presence/core';
+import { PresenceConfigurationError, rejectUnknownOptions, type Plugin, type Stack } from '@presence/core';
 import { Registry, type PrometheusContentType, type RegistryContentType } from 'prom-client';
 import { PresenceMetrics, STATUS_CLASSES, type ClientGauges } from './metrics.js';
 
@@ -45,8 +45,12 @@ function fail(field: string, message: string): never {
 }
 
 function checkRegistry<T extends RegistryContentType>(value: unknown): Registry<T> {
+  // The rule calls both assertions unnecessary; the compiler needs them (`value` is unknown, and a
+  // plain Registry is only a Registry<T> for the default T): a false positive.
+  /* eslint-disable @typescript-eslint/no-unnecessary-type-assertion */
   if (value === undefined) return new Registry() as Registry<T>;
   const registry = value as Partial<Registry<RegistryContentType>> | null;
+  /* eslint-enable @typescript-eslint/no-unnecessary-type-assertion */
   // Duck-typed, so a registry from another copy of prom-client still works.
   if (typeof registry !== 'object' || registry === null || typeof registry.registerMetric !== 'function' || typeof registry.getSingleMetric !== 'function') {
     fail('registry', 'registry must be a prom-client Registry (new Registry() from "prom-client"); leave it out to get a fresh one.');
@@ -97,9 +101,7 @@ function seconds(ms: number): number {
  */
 export function prometheusMetrics<T extends RegistryContentType = PrometheusContentType>(options: PrometheusMetricsOptions<T> = {}): PrometheusMetricsPlugin<T> {
   if (typeof options !== 'object' || options === null) fail('options', 'pass an options object, e.g. prometheusMetrics({ registry }).');
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) fail(key, `unknown option "${key}"; the options are ${[...KNOWN_OPTIONS].join(', ')}.`);
-  }
+  rejectUnknownOptions('prometheusMetrics', options, [...KNOWN_OPTIONS]);
   const registry = checkRegistry<T>(options.registry);
   const prefix = checkPrefix(options.prefix);
   const buckets = {

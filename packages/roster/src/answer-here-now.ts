@@ -62,14 +62,14 @@ function answerOneChannel<S>(view: RosterView<S>, params: HereNowParams): HereNo
   const roster = view.channel(name);
   if (!roster) return undefined;
   let answers = singles.get(roster);
-  if (!answers) singles.set(roster, (answers = new Map()));
+  if (!answers) singles.set(roster, (answers = new Map<string, HereNowResult<unknown>>()));
   const key = `${name}|${params.includeState ? 1 : 0}${params.includeUserIds ? 1 : 0}|${params.limit}|${params.offset}`;
   let answer = answers.get(key) as HereNowResult<S> | undefined;
   if (!answer) {
     answer = deepFreeze({ totalChannels: 1, totalOccupancy: roster.occupancy, channels: [{ name, occupancy: roster.occupancy, occupants: page(roster, params) }] });
     // A few flag combinations per channel at most; a flood of distinct pages starts over rather than grow.
     if (answers.size >= 64) answers.clear();
-    answers.set(key, answer as HereNowResult<unknown>);
+    answers.set(key, answer);
   }
   return answer;
 }

@@ -30,6 +30,16 @@ describe('ChangeFeed', () => {
     feed.publish(2); // nobody left to hold it
   });
 
+  it('an abort signal ends a reader at once, even with diffs still queued for it', async () => {
+    const feed = new ChangeFeed<number>();
+    const controller = new AbortController();
+    const reader = feed.subscribe(controller.signal);
+    for (let i = 0; i < 3; i++) feed.publish(i);
+    controller.abort();
+    await expect(reader.next()).resolves.toEqual({ done: true, value: undefined });
+    expect(feed.size).toBe(0);
+  });
+
   it('an abort signal ends a waiting reader at once; an aborted one never starts', async () => {
     const feed = new ChangeFeed<number>();
     const controller = new AbortController();

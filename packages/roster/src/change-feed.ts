@@ -18,8 +18,8 @@ interface Reader<T> {
 
 /**
  * Fan-out of the roster's diffs to any number of async iterators. Each reader has its own queue;
- * a reader ends on `break` (return), on its signal, or when the feed closes — leaving no listener
- * and no timer behind.
+ * a reader ends on `break` (return) or on its signal at once, or when the feed closes (after what
+ * was queued for it) — leaving no listener and no timer behind.
  */
 export class ChangeFeed<T> {
   private readonly readers = new Set<Reader<T>>();
@@ -47,7 +47,11 @@ export class ChangeFeed<T> {
 
   subscribe(signal?: AbortSignal): AsyncIterableIterator<T> {
     const reader: Reader<T> = { queue: [], wake: undefined, ended: false, error: undefined };
-    const onAbort = (): void => this.end(reader, undefined);
+    // An aborted reader wants nothing more, not even what was queued for it (close() lets readers drain; abort does not).
+    const onAbort = (): void => {
+      reader.queue.length = 0;
+      this.end(reader, undefined);
+    };
     if (this.closed || signal?.aborted) reader.ended = true;
     else {
       this.readers.add(reader);
@@ -75,10 +79,10 @@ export class ChangeFeed<T> {
           reader.wake = undefined;
         }
       },
-      return: async (): Promise<IteratorResult<T>> => {
+      return: (): Promise<IteratorResult<T>> => {
         reader.queue.length = 0;
         finish();
-        return { value: undefined, done: true };
+        return Promise.resolve({ value: undefined, done: true });
       },
       [Symbol.asyncIterator]: () => iterator,
     };

@@ -17,6 +17,7 @@ export function checkNameList(field: string, value: unknown, kind: 'channel' | '
   const names = new Set<string>();
   value.forEach((name: unknown, index) => {
     if (typeof name !== 'string' || name.length === 0) throw new PresenceConfigurationError(`${field}[${index}]`, `${field}[${index}] must be a non-empty ${kind} name; got ${show(name)}.`);
+    // eslint-disable-next-line no-control-regex -- it looks for control characters on purpose
     if (/[,:*/\\\s\u0000-\u001f]/.test(name)) throw new PresenceConfigurationError(`${field}[${index}]`, `${field}[${index}] ${JSON.stringify(name)} holds a character the service refuses in a ${kind} name (, : * / \\ space or a control character).`);
     if (name.endsWith('-pnpres')) throw new PresenceConfigurationError(`${field}[${index}]`, `${field}[${index}] ${JSON.stringify(name)} is a presence channel; name the ${kind} itself and its presence events are watched.`);
     names.add(name);
@@ -42,6 +43,18 @@ export function checkWatchTargets(name: string, channels: readonly string[], gro
 export function checkPositiveMs(field: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) throw new PresenceConfigurationError(field, `${field} must be a positive number of milliseconds; got ${show(value)}.`);
+  return value;
+}
+
+/** The longest delay a Node timer can wait: beyond it (Infinity too), setInterval fires every millisecond. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A period that drives a timer: positive, finite, at most MAX_TIMER_MS. */
+export function checkTimerMs(field: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMER_MS) {
+    throw new PresenceConfigurationError(field, `${field} must be a positive number of milliseconds up to ${MAX_TIMER_MS} (about 24.8 days); got ${show(value)}.`);
+  }
   return value;
 }
 

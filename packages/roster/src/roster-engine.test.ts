@@ -38,7 +38,11 @@ async function eventually(check: () => boolean, timeoutMs = 5000): Promise<void>
   }
 }
 
-const view = (engine: RosterEngine<State>, channel: string) => engine.state.get(channel);
+// By name, as the fake world shows it: occupant order is checked against the emulator (answer-equality).
+const view = (engine: RosterEngine<State>, channel: string) => {
+  const held = engine.state.get(channel);
+  return held && { occupancy: held.occupancy, occupants: [...held.occupants].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0)) };
+};
 
 describe('the roster recipe', () => {
   it('seeds every watched channel, then follows events exactly', async () => {
@@ -84,6 +88,22 @@ describe('the roster recipe', () => {
       else expect(ids).toEqual(['early', 'u2']);
       await engine.close();
     }
+  });
+
+  it('a hereNowRefresh costs one read: it waits until the service cannot answer from before the refresh', async () => {
+    const world = new FakeWorld(300);
+    const { engine, seeds } = start(world, { upstreamCacheMs: 300 });
+    await engine.ready;
+    const before = world.reads;
+    world.silently('a', (room) => {
+      for (let i = 0; i < 5; i++) room.set(`bulk${i}`, undefined);
+    });
+    world.interval('a', { hereNowRefresh: true });
+    await eventually(() => engine.knows('a') && engine.state.get('a')!.occupancy === 5);
+    expect(view(engine, 'a')).toEqual(world.view('a'));
+    // Read at once, the answer would be doubted (it may predate the refresh) and read again: two reads, one wasted.
+    expect(world.reads - before).toBe(1);
+    expect(seeds.at(-1)).toMatchObject({ reason: 'refresh', outcome: 'success' });
   });
 
   it('replays events buffered during the read on top of the snapshot', async () => {
@@ -234,5 +254,26 @@ describe('the roster recipe', () => {
     await engine.close();
     await expect(engine.ready).rejects.toThrow(/closed before it was seeded/);
     expect(world.watching).toBe(0);
+  });
+
+  it('a second close() waits for the first to finish: whoever awaits close() finds nothing left open', async () => {
+    const world = new FakeWorld();
+    let watchEnded = false;
+    // A watch whose connection takes a moment to tear down, as a real socket does.
+    const slowToEnd = Object.assign(Object.create(world) as FakeWorld, {
+      async *watch(options: Parameters<FakeWorld['watch']>[0]) {
+        try {
+          yield* world.watch(options);
+        } finally {
+          await settle(30);
+          watchEnded = true;
+        }
+      },
+    });
+    const { engine } = start(world, { source: slowToEnd });
+    await eventually(() => world.watching === 1);
+    void engine.close();
+    await engine.close();
+    expect(watchEnded).toBe(true);
   });
 });

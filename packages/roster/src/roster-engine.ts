@@ -114,6 +114,7 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
   let onConnected: (() => void) | undefined;
   let seeding: Promise<void> | undefined;
   let closed = false;
+  let closing: Promise<void> | undefined;
 
   let resolveReady!: () => void;
   let rejectReady!: (error: Error) => void;
@@ -372,7 +373,12 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
     if (!state.has(event.channel)) return;
     const { diff, resync } = state.apply(event, { check: !doubtful.has(event.channel) && countable(event) });
     emitDiff(diff);
-    if (resync) requestSeed(event.type === 'interval' && event.hereNowRefresh ? 'refresh' : 'mismatch', [event.channel]);
+    if (!resync) return;
+    const refresh = event.type === 'interval' && event.hereNowRefresh;
+    // A refresh names no one: a read is exact only once the service's cache cannot hand back an answer
+    // from before it (verify() would doubt an earlier one and read again). Wait that long: one read, not two.
+    if (refresh) readNotBefore = Math.max(readNotBefore, at + options.upstreamCacheMs + REPLAY_MARGIN_MS + 1);
+    requestSeed(refresh ? 'refresh' : 'mismatch', [event.channel]);
   };
 
   async function watchLoop(): Promise<void> {
@@ -422,13 +428,16 @@ export function createRosterEngine<S>(options: RosterEngineOptions<S>): RosterEn
     get connected() {
       return connected;
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      rejectReady(new RosterClosedError());
-      if (groupTimer) clearInterval(groupTimer);
-      controller.abort();
-      await Promise.allSettled([watching, seeding]);
+    close() {
+      // Every caller waits for the same end: a second close() must not return while the watch still runs.
+      closing ??= (async () => {
+        closed = true;
+        rejectReady(new RosterClosedError());
+        if (groupTimer) clearInterval(groupTimer);
+        controller.abort();
+        await Promise.allSettled([watching, seeding]);
+      })();
+      return closing;
     },
   };
 }

@@ -33,7 +33,10 @@ describe('RosterState', () => {
     const diff = roster.seed('a', [{ userId: 'u2', state: { mood: 'ok' } }, { userId: 'u1' }]);
     expect(diff).toMatchObject({ channel: 'a', joined: ['u2', 'u1'], left: [], timedOut: [], updated: [], occupancy: 2, version: 1 });
     expect(diff!.states).toEqual({ u2: { mood: 'ok' } });
-    expect(roster.get('a')).toEqual({ occupancy: 2, occupants: [{ userId: 'u1' }, { userId: 'u2', state: { mood: 'ok' } }] });
+    // In the snapshot's order (the service's), not by name: here-now pages over that order.
+    expect(roster.get('a')).toEqual({ occupancy: 2, occupants: [{ userId: 'u2', state: { mood: 'ok' } }, { userId: 'u1' }] });
+    roster.apply(join('a', 'u0', 3));
+    expect(roster.get('a')!.occupants.map((o) => o.userId)).toEqual(['u2', 'u1', 'u0']);
     expect(Object.isFrozen(roster.get('a')!.occupants)).toBe(true);
   });
 

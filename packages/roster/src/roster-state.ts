@@ -6,7 +6,7 @@ export interface RosterOccupant<S> {
   readonly state?: S;
 }
 
-/** A channel as `handle.get(channel)` shows it: occupants sorted by user id, frozen. */
+/** A channel as `handle.get(channel)` shows it: occupants in the service's order (join order), frozen. */
 export interface RosterChannel<S> {
   readonly occupancy: number;
   readonly occupants: readonly RosterOccupant<S>[];
@@ -56,10 +56,14 @@ class ChannelRoster<S> {
     this.view = undefined;
   }
 
-  /** Sorted by user id, so pages of an answer are stable; rebuilt only after a change. */
+  /**
+   * In the service's order: a seed keeps the order of its here-now pages, a join comes last. The
+   * service pages `limit`/`offset` over that order (notes §3.1), so a page from memory and the next
+   * one from the service neither overlap nor skip anyone. Rebuilt only after a change.
+   */
   show(): RosterChannel<S> {
     if (this.view) return this.view;
-    const occupants = [...this.members.keys()].sort(byCodePoint).map((userId) => {
+    const occupants = [...this.members.keys()].map((userId) => {
       const { state } = this.members.get(userId)!;
       return Object.freeze(state === undefined ? { userId } : { userId, state });
     });
@@ -67,8 +71,6 @@ class ChannelRoster<S> {
     return this.view;
   }
 }
-
-const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 const EMPTY: RosterChannel<never> = Object.freeze({ occupancy: 0, occupants: Object.freeze([]) });
 
@@ -120,7 +122,7 @@ export class RosterState<S> {
 
   /** Channels are kept even when empty: an empty watched channel is a known answer (occupancy 0). */
   getOrEmpty(channel: string): RosterChannel<S> {
-    return this.rosters.get(channel)?.show() ?? (EMPTY as RosterChannel<S>);
+    return this.rosters.get(channel)?.show() ?? (EMPTY);
   }
 
   /**

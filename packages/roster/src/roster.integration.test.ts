@@ -99,7 +99,7 @@ describe('roster() against the emulator', () => {
     await presence.hereNow({ channels: ['elsewhere'] }); // unwatched
     await presence.hereNow({ channels: ['lobby', 'elsewhere'] }); // partly watched
     await presence.hereNow({ channels: ['lobby'] }, { fresh: true }); // fresh: upstream, past every cache
-    await presence.hereNow({}); // global
+    await presence.hereNow({ global: true }); // global
     expect(hereNowRequests() - before).toBe(4);
     expect(answers.map((a) => a.result)).toEqual(['unwatched', 'unwatched', 'global']);
   });
@@ -188,6 +188,9 @@ describe('roster() against the emulator', () => {
     expect(() => roster({ channels: ['lobby-pnpres'] })).toThrow(/presence channel/);
     expect(() => roster({ channels: ['x'], maxStalenessMs: -1 })).toThrow(/maxStalenessMs/);
     expect(() => roster({ channels: ['x'], pageSize: 5000 })).toThrow(/pageSize/);
+    // Infinity (or beyond a timer's reach) would make Node fire the group refresh every millisecond.
+    expect(() => roster({ channelGroups: ['g'], groupRefreshMs: Number.POSITIVE_INFINITY })).toThrow(/groupRefreshMs/);
+    expect(() => roster({ channelGroups: ['g'], groupRefreshMs: 3e9 })).toThrow(PresenceConfigurationError);
     const live = roster({ channels: ['x'] });
     clients.push(client(emulator.origin, [live]));
     expect(() => client(emulator.origin, [live])).toThrow(/already part of a client/);

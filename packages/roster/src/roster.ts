@@ -3,7 +3,7 @@ import { addAnswerMiddleware, type AnswerSource } from './answer-middleware.js';
 import { ChangeFeed } from './change-feed.js';
 import { createRosterEngine, RosterClosedError, type RosterEngine, type RosterSource } from './roster-engine.js';
 import type { RosterChannel, RosterDiff, RosterSnapshot } from './roster-state.js';
-import { checkNameList, checkOptionsObject, checkPositiveInteger, checkPositiveMs, checkWatchTargets, checkNonNegativeMs, refuseSingularNames } from './options.js';
+import { checkNameList, checkOptionsObject, checkPositiveInteger, checkPositiveMs, checkTimerMs, checkWatchTargets, checkNonNegativeMs, refuseSingularNames } from './options.js';
 
 export interface RosterOptions {
   /** Channels to watch and answer for. */
@@ -35,7 +35,7 @@ export interface RosterOptions {
 export interface RosterHandle<S = JsonValue> {
   /** Resolves when every watched channel and group has been seeded; rejects with RosterClosedError if closed first. */
   readonly ready: Promise<void>;
-  /** A channel's occupants (sorted by user id) and occupancy as the roster holds them; undefined if not watched or not seeded yet. */
+  /** A channel's occupants (in the service's order: join order) and occupancy as the roster holds them; undefined if not watched or not seeded yet. */
   get(channel: string): RosterChannel<S> | undefined;
   /** Every channel at the current version: with `changes()` (started in the same tick) a reader misses nothing. */
   snapshot(): RosterSnapshot<S>;
@@ -75,7 +75,7 @@ export function resolveRosterOptions(name: string, options: RosterOptions): Reso
     maxStalenessMs: checkPositiveMs(`${name}.maxStalenessMs`, opts.maxStalenessMs, Number.POSITIVE_INFINITY),
     upstreamCacheMs: checkNonNegativeMs(`${name}.upstreamCacheMs`, opts.upstreamCacheMs, 3000),
     pageSize: checkPositiveInteger(`${name}.pageSize`, opts.pageSize, 1000, 1000),
-    groupRefreshMs: checkPositiveMs(`${name}.groupRefreshMs`, opts.groupRefreshMs, 30_000),
+    groupRefreshMs: checkTimerMs(`${name}.groupRefreshMs`, opts.groupRefreshMs, 30_000),
     writeFenceMs: checkNonNegativeMs(`${name}.writeFenceMs`, opts.writeFenceMs, 1000),
     now: (opts.now as (() => number) | undefined) ?? (() => performance.now()),
   };
@@ -128,6 +128,7 @@ export function roster<S = JsonValue>(options: RosterOptions = {}): RosterPlugin
   let engine: RosterEngine<S> | undefined;
   let events: PresenceEvents | undefined;
   let closed = false;
+  let closing: Promise<void> | undefined;
   let readyWaiters: { resolve: () => void; reject: (error: unknown) => void } | undefined;
   const ready = new Promise<void>((resolve, reject) => (readyWaiters = { resolve, reject }));
   ready.catch(() => {});
@@ -185,12 +186,15 @@ export function roster<S = JsonValue>(options: RosterOptions = {}): RosterPlugin
       return engine?.state.version ?? 0;
     },
     stalenessMs,
-    async close() {
-      if (closed) return;
-      closed = true;
-      feed.close();
-      if (engine) await engine.close();
-      else readyWaiters!.reject(new RosterClosedError());
+    close() {
+      // Every caller (the client's close, the user's) waits for the same, complete end.
+      closing ??= (async () => {
+        closed = true;
+        feed.close();
+        if (engine) await engine.close();
+        else readyWaiters!.reject(new RosterClosedError());
+      })();
+      return closing;
     },
   };
   return plugin;

@@ -90,6 +90,7 @@ export class FakeWorld implements RosterSource<State> {
   // --- the client's side ----------------------------------------------------------------------
 
   watch(options: WatchOptions<State>): AsyncIterable<PresenceEvent<State>> {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the iterator below is a plain object; it reads the world's fields
     const world = this;
     return {
       [Symbol.asyncIterator]() {
@@ -196,7 +197,7 @@ export class FakeWorld implements RosterSource<State> {
   }
 
   async hereNow(input: HereNowInput, options?: CallOptions): Promise<HereNowResult<State>> {
-    if ((options as { fresh?: boolean } | undefined)?.fresh !== true) throw new Error('a seed read must be fresh');
+    if ((options)?.fresh !== true) throw new Error('a seed read must be fresh');
     const members = [...new Set((input.channelGroups ?? []).flatMap((g) => [...(this.groups.get(g) ?? [])]))];
     const answer = await this.read(`group:${(input.channelGroups ?? []).join(',')}`, members, options?.signal);
     const channels = [...answer].filter(([, room]) => room.size > 0).map(([name, room]) => ({ name, occupancy: room.size, occupants: [] }));

@@ -1,4 +1,4 @@
-import { PresenceConfigurationError, PresenceSerializationError } from '@presence/core';
+import { PresenceConfigurationError } from '@presence/core';
 import { describe, expect, test } from 'vitest';
 import { bytes } from './bytes.js';
 import { refusal } from '../test/refusal.js';
@@ -56,5 +56,6 @@ describe('bytes()', () => {
   test('refuses bad options at construction', () => {
     expect(() => bytes({ maxBytes: -1 })).toThrow(PresenceConfigurationError);
     expect(() => bytes({ maxBytes: -1 })).toThrow(/bytes\(\): maxBytes must be a whole number/);
+    expect(() => bytes({ max: 10 } as never)).toThrow('bytes(): unknown option "max". Did you mean "maxBytes"? Known options: maxBytes.');
   });
 });

@@ -1,5 +1,5 @@
 import type { JsonValue, StateSerializer } from '@presence/core';
-import { PresenceSerializationError } from '@presence/core';
+import { PresenceSerializationError, rejectUnknownOptions } from '@presence/core';
 import { checkMaxBytes, checkSize, configurationError, isJsonObject, notAnObject } from './state-text.js';
 
 export interface BytesOptions {
@@ -14,6 +14,7 @@ export interface BytesOptions {
  */
 export function bytes(options: BytesOptions = {}): StateSerializer<Uint8Array> {
   if (typeof options !== 'object' || options === null) configurationError('bytes', 'options', 'pass an options object, e.g. bytes({ maxBytes: 4096 }), or nothing.');
+  rejectUnknownOptions('bytes()', options, ['maxBytes'], 'bytes.');
   const maxBytes = checkMaxBytes('bytes', options.maxBytes);
   // Per serializer, not per module: `fatal` makes invalid UTF-8 an error instead of U+FFFD.
   const decoder = new TextDecoder('utf-8', { fatal: true });

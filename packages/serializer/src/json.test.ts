@@ -1,4 +1,4 @@
-import { PresenceConfigurationError, PresenceSerializationError } from '@presence/core';
+import { PresenceConfigurationError } from '@presence/core';
 import * as v from 'valibot';
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
@@ -77,6 +77,8 @@ describe('json() without a schema', () => {
     [{ id: '' }, 'json.id'],
     [{ schema: {} }, 'json.schema'],
     [{ schema: z.string().parse }, 'json.schema'],
+    [{ maxbytes: 10 }, 'json.maxbytes'],
+    [{ validate: () => true }, 'json.validate'],
   ])('refuses bad options at construction: %j', (options, field) => {
     expect(() => json(options as never)).toThrow(PresenceConfigurationError);
     try {

@@ -1,4 +1,4 @@
-import type { JsonObject, JsonValue, StateSerializer } from '@presence/core';
+import { rejectUnknownOptions, type JsonObject, type JsonValue, type StateSerializer } from '@presence/core';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { checkMaxBytes, checkSize, configurationError, isJsonObject, notAnObject, stringifyState } from './state-text.js';
 import { validateWithSchema } from './validate-with-schema.js';
@@ -25,6 +25,7 @@ export interface JsonOptions<S> {
  */
 export function json<S = JsonObject>(options: JsonOptions<S> = {}): StateSerializer<S> {
   if (typeof options !== 'object' || options === null) configurationError('json', 'options', 'pass an options object, e.g. json({ schema }), or nothing.');
+  rejectUnknownOptions('json()', options, ['schema', 'maxBytes', 'id'], 'json.');
   const { schema, id } = options;
   const maxBytes = checkMaxBytes('json', options.maxBytes);
   if (schema !== undefined && typeof (schema as Partial<StandardSchemaV1>)?.['~standard']?.validate !== 'function') {

@@ -1,6 +1,8 @@
 // The Standard Schema interface, copied from the spec (https://standardschema.dev, @standard-schema/spec 1.1.0),
 // which asks libraries that accept schemas to copy these types rather than depend on the package.
 // Only the validating part is kept (StandardTypedV1 is its base); the JSON Schema interface is not needed here.
+// Kept verbatim, namespaces and all, so it can be compared with the spec line by line.
+/* eslint-disable @typescript-eslint/no-namespace, @typescript-eslint/no-empty-object-type */
 
 /** The Standard Typed interface. This is a base type extended by other specs. */
 export interface StandardTypedV1<Input = unknown, Output = Input> {
@@ -44,7 +46,7 @@ export declare namespace StandardSchemaV1 {
   /** The Standard Schema properties interface. */
   export interface Props<Input = unknown, Output = Input> extends StandardTypedV1.Props<Input, Output> {
     /** Validates unknown input values. */
-    readonly validate: (value: unknown, options?: StandardSchemaV1.Options | undefined) => Result<Output> | Promise<Result<Output>>;
+    readonly validate: (value: unknown, options?: StandardSchemaV1.Options  ) => Result<Output> | Promise<Result<Output>>;
   }
 
   /** The result interface of the validate function. */

@@ -1,4 +1,4 @@
-import { PresenceConfigurationError, PresenceSerializationError } from '@presence/core';
+import { describeValue, PresenceConfigurationError, PresenceSerializationError } from '@presence/core';
 
 /** The default size limit: PubNub carries state in the GET URL, which is capped at about 32 KiB (notes §8). */
 export const DEFAULT_MAX_BYTES = 32 * 1024;
@@ -81,7 +81,7 @@ export function checkSize(text: string, maxBytes: number, codec: string): void {
 export function checkMaxBytes(factory: string, value: unknown): number {
   if (value === undefined) return DEFAULT_MAX_BYTES;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 2) {
-    return configurationError(factory, 'maxBytes', `maxBytes must be a whole number of bytes, at least 2 (the size of "{}"); got ${String(value)}.`);
+    return configurationError(factory, 'maxBytes', `maxBytes must be a whole number of bytes, at least 2 (the size of "{}"); got ${describeValue(value)}.`);
   }
   return value;
 }

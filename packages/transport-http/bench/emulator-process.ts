@@ -7,10 +7,7 @@ const publishKey = process.env.BENCH_PUBLISH_KEY;
 const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 0);
 const emulator = await createEmulator({ ...(secretKey ? { secretKey, publishKey } : {}), ...(latencyMs > 0 ? { latencyMs } : {}) });
 process.send?.({ origin: emulator.origin });
-process.on('message', async (message) => {
-  if (message === 'close') {
-    await emulator.close();
-    process.exit(0);
-  }
+process.on('message', (message) => {
+  if (message === 'close') void emulator.close().then(() => process.exit(0));
 });
 process.on('disconnect', () => process.exit(0));

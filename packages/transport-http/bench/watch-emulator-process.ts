@@ -6,10 +6,10 @@ const size = Number(process.env.BENCH_EVENTS ?? 5000);
 const emulator = await createEmulator({ catchUpBufferSize: size * 2, sweepIntervalMs: 0 });
 let serial = 0;
 process.send?.({ origin: emulator.origin, port: emulator.port });
-process.on('message', async (message: { burst?: number; channel?: string } | 'close') => {
+process.on('message', (message: { burst?: number; channel?: string } | 'close') => {
   if (message === 'close') {
-    await emulator.close();
-    process.exit(0);
+    void emulator.close().then(() => process.exit(0));
+    return;
   }
   if (typeof message === 'object' && message.burst && message.channel) {
     for (let i = 0; i < message.burst; i++) {

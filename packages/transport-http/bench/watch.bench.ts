@@ -51,7 +51,7 @@ sdk.addListener({
     if (event.action === 'join') bump('sdk');
   },
   status: (status) => {
-    if (status.category === 'PNConnectedCategory') sdkConnected();
+    if (String(status.category) === 'PNConnectedCategory') sdkConnected();
   },
 });
 sdk.subscribe({ channels: ['room-sdk-pnpres'] });

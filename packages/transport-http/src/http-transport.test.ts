@@ -13,6 +13,7 @@ import {
   type PresenceEventMap,
   type PresenceRequest,
 } from '@presence/core';
+import { startLagProbe } from '@presence/core/testing';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { httpTransport, type HttpTransport, type HttpTransportOptions } from './http-transport.js';
@@ -20,7 +21,11 @@ import { retry, type RetryOptions } from './retry.js';
 
 const ORIGIN = 'https://ps.presence.test';
 const PATH = '/v2/presence/sub-key/sub/channel/lobby';
+// The call deadline of the cases about it; the others get a generous one, so that on a busy machine
+// three attempts never run into it and turn the fault under test into a timeout.
 const DEADLINE = 400;
+const GENEROUS_DEADLINE = 4000;
+const MARGIN_MS = 150;
 const JS = { 'content-type': 'text/javascript; charset="UTF-8"' };
 const HERE_NOW = JSON.stringify({ status: 200, message: 'OK', service: 'Presence', occupancy: 1, uuids: ['u1'] });
 // Sentinels with characters that percent-encode differently in encodeURIComponent and encodeString.
@@ -73,7 +78,7 @@ function setup(options: Setup = {}) {
     ...(options.secrets ? { secretKey: SECRET_KEY, authKey: AUTH_KEY } : {}),
     transport,
     plugins: [retry({ baseDelayMs: 1, maxDelayMs: 5, ...options.retry })],
-    timeoutMs: options.timeoutMs ?? DEADLINE,
+    timeoutMs: options.timeoutMs ?? GENEROUS_DEADLINE,
     logger: { debug: log, info: log, warn: log, error: log },
   });
   open.push(client);
@@ -112,6 +117,8 @@ function stallingBody(start: string) {
 
 interface FaultCase {
   name: string;
+  /** The call deadline is what this case is about: it runs with DEADLINE. */
+  deadline?: true;
   mock: () => void;
   transport?: HttpTransportOptions;
   check: (error: unknown) => void;
@@ -143,6 +150,7 @@ const faults: FaultCase[] = [
   },
   {
     name: 'delayed headers (the call deadline fires)',
+    deadline: true,
     mock: () => scope().delay(5000).reply(200, HERE_NOW, JS),
     check: (e) => expect(e).toBeInstanceOf(PresenceTimeoutError),
     attempts: 1,
@@ -157,6 +165,7 @@ const faults: FaultCase[] = [
   },
   {
     name: 'delayed body',
+    deadline: true,
     mock: () => scope().reply(200, () => stallingBody('{"status": 200, "occupancy"'), JS),
     check: (e) => expect(e).toBeInstanceOf(PresenceTimeoutError),
     attempts: 1,
@@ -231,14 +240,18 @@ const faults: FaultCase[] = [
 
 describe('fault matrix (nock)', () => {
   it.each(faults)('$name', async (fault) => {
-    const { client, attempts, retries } = setup({ transport: fault.transport });
+    const timeoutMs = fault.deadline ? DEADLINE : GENEROUS_DEADLINE;
+    const { client, attempts, retries } = setup({ transport: fault.transport, timeoutMs });
     fault.mock();
+    const lag = startLagProbe();
     const { error, elapsed } = await settle(client.hereNow({ channels: ['lobby'] }));
+    lag.stop();
     fault.check(error);
     expect(attempts).toHaveLength(fault.attempts);
     expect(attempts.map((a) => a.attempt)).toEqual(Array.from({ length: fault.attempts }, (_, i) => i + 1));
     expect(retries.map((r) => r.reason)).toEqual(Array.from({ length: fault.attempts - 1 }, () => fault.reason));
-    expect(elapsed).toBeLessThan(DEADLINE + 50);
+    // Nothing hangs: no case outlives its call deadline by more than a margin and this process's own lag.
+    expect(elapsed).toBeLessThan(timeoutMs + MARGIN_MS + lag.totalLagMs);
   });
 
   it('429 with Retry-After, then success: sleeps what the server asked, capped at maxDelayMs', async () => {
@@ -401,6 +414,8 @@ describe('options', () => {
     ['agent', { agent: {} }],
     ['headers', { headers: { 'Accept-Encoding': 'br' } }],
     ['headers', { headers: { 'x-a': 1 } }],
+    ['timeout', { timeout: 5 }],
+    ['keepAlive', { keepAlive: true }],
   ])('refuses a bad %s', (field, options) => {
     let error: unknown;
     try {

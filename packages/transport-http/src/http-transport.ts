@@ -3,6 +3,7 @@ import https from 'node:https';
 import { once } from 'node:events';
 import zlib from 'node:zlib';
 import {
+  describeValue,
   encodeString,
   excerptOf,
   PresenceConfigurationError,
@@ -15,6 +16,7 @@ import {
   type Stack,
   type Transport,
   type TransportContext,
+  rejectUnknownOptions,
 } from '@presence/core';
 import { checkNow, createSigner, SignedRequest, signingOptions } from './signing.js';
 
@@ -65,7 +67,7 @@ function fail(field: string, message: string): never {
 function checkInteger(field: string, value: unknown, fallback: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    fail(field, `${field} must be an integer from 1 to ${max}; got ${String(value)}.`);
+    fail(field, `${field} must be an integer from 1 to ${max}; got ${describeValue(value)}.`);
   }
   return value;
 }
@@ -119,21 +121,20 @@ function safeCause(error: Error & { code?: unknown; syscall?: unknown }, request
 function headersOf(res: IncomingMessage): Readonly<Record<string, string | undefined>> {
   const headers = res.headers;
   if (headers['set-cookie'] === undefined) return headers as Record<string, string | undefined>;
-  return { ...headers, 'set-cookie': headers['set-cookie'].join(', ') } as Record<string, string | undefined>;
+  return { ...headers, 'set-cookie': headers['set-cookie'].join(', ') };
 }
 
 interface Shared {
   readonly host: string;
   readonly maxBodyBytes: number;
-  /** Sends an exchange's request again, on another socket; false once the transport is closed. */
-  readonly resend: (exchange: Exchange) => boolean;
 }
 
 /**
- * Errors that mean a pooled keep-alive socket was already dead when the request went out (the
- * server or a NAT closed it while it sat idle). Nothing reached the server, and every presence
- * call is a GET, so the request is sent once more on another socket (as Node's docs advise for
- * `request.reusedSocket`), within the same attempt and deadline.
+ * Errors that mean a pooled keep-alive socket was already closed when the request went out (the
+ * server or a NAT closed it while it sat idle). The server may still have read the request (a
+ * server can close right after reading it), so the transport never repeats it by itself: the
+ * attempt fails with a PresenceNetworkError marked `staleConnection`, and retry() sends it again
+ * at once, as a counted attempt within the retry budget, for operations safe to repeat.
  */
 const DEAD_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
@@ -151,8 +152,6 @@ class Exchange {
   chunks: Buffer[] = [];
   size = 0;
   settled = false;
-  /** Sent once more after a pooled socket turned out dead (see DEAD_SOCKET_CODES). */
-  resent = false;
   /** Stops watching the call's cancellation: onCancel's stopper, or removes the signal listener. */
   stopWatching: (() => void) | undefined;
 
@@ -224,12 +223,15 @@ class Exchange {
 function onRequestError(this: Tagged<ClientRequest>, error: Error & { code?: unknown }): void {
   const exchange = this[EXCHANGE];
   if (exchange.res) return exchange.abandon(exchange.truncated());
-  if (this.reusedSocket && !exchange.resent && !exchange.settled && typeof error.code === 'string' && DEAD_SOCKET_CODES.has(error.code)) {
-    exchange.resent = true;
-    if (exchange.shared.resend(exchange)) return;
-  }
   const { operation } = exchange.request;
   const errno = typeof error.code === 'string' ? error.code : undefined;
+  if (this.reusedSocket && errno !== undefined && DEAD_SOCKET_CODES.has(errno)) {
+    return exchange.abandon(new PresenceNetworkError(
+      `${operation}: the pooled keep-alive connection to ${exchange.shared.host} had been closed by the other side (${errno}); the server may have read the request. retry() sends it again at once on a new connection.`,
+      errno,
+      { operation, staleConnection: true, cause: safeCause(error, exchange.request, exchange.target) },
+    ));
+  }
   exchange.abandon(new PresenceNetworkError(
     `${operation}: the request to ${exchange.shared.host} failed before a response arrived (${errno ?? 'unknown error'}). Check the network and the origin; retry() retries this.`,
     errno,
@@ -289,6 +291,10 @@ function onResponseEnd(this: Tagged<IncomingMessage>): void {
   else exchange.fail(exchange.protocolError(`the response came with content-encoding "${encoding}", which this transport did not ask for and cannot read`, false));
 }
 
+const HTTP_TRANSPORT_OPTION_KEYS = Object.keys({
+  origin: true, maxSockets: true, timeoutMs: true, agent: true, headers: true, maxBodyBytes: true, now: true,
+} satisfies Record<keyof HttpTransportOptions, true>);
+
 /**
  * The HTTP transport: node:http / node:https with a keep-alive pool, gzip and deflate, a cap on
  * the body size, and request signing added to the client's stack when it has a `secretKey`.
@@ -301,6 +307,7 @@ function onResponseEnd(this: Tagged<IncomingMessage>): void {
  */
 export function httpTransport(options: HttpTransportOptions = {}): HttpTransport {
   if (typeof options !== 'object' || options === null) fail('options', `pass an options object, e.g. httpTransport({ origin: '${DEFAULT_ORIGIN}' }).`);
+  rejectUnknownOptions('httpTransport', options, HTTP_TRANSPORT_OPTION_KEYS, 'httpTransport.');
   const url = parseOrigin(options.origin ?? DEFAULT_ORIGIN);
   const secure = url.protocol === 'https:';
   const maxSockets = checkInteger('maxSockets', options.maxSockets, DEFAULT_MAX_SOCKETS, 10_000);
@@ -333,12 +340,7 @@ export function httpTransport(options: HttpTransportOptions = {}): HttpTransport
     req.on('response', onResponse);
     req.end();
   }
-  const resend = (exchange: Exchange): boolean => {
-    if (closed) return false;
-    open(exchange);
-    return true;
-  };
-  const shared: Shared = { host, maxBodyBytes, resend };
+  const shared: Shared = { host, maxBodyBytes };
   const sign = createSigner(now);
 
   function send(presenceRequest: PresenceRequest, context: TransportContext): Promise<PresenceResponse> {

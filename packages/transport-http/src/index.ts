@@ -7,5 +7,5 @@ export {
   type HttpTransportOptions,
 } from './http-transport.js';
 export { signing, signingMiddleware, signingOptions, signRequest, stringToSign, type SignatureInput, type SigningOptions } from './signing.js';
-export { retry, retryOptions, retryReasonOf, type RetryOptions, type RetryPlugin } from './retry.js';
+export { retry, retryOptions, retryReasonOf, safeToRepeat, type RetryOptions, type RetryPlugin } from './retry.js';
 export { retryBudget, type RetryBudget, type RetryBudgetOptions } from './retry-budget.js';

@@ -3,6 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { retryBudget } from './retry-budget.js';
 
 describe('retryBudget', () => {
+  it('refuses an unknown option, naming the closest known one', () => {
+    expect(() => retryBudget({ capacty: 10 } as never)).toThrow(expect.objectContaining({ field: 'retryBudget.capacty', message: expect.stringContaining('Did you mean "capacity"?') }));
+  });
+
   it('starts full with the documented defaults', () => {
     const budget = retryBudget();
     expect(budget).toMatchObject({ capacity: 500, retryCost: 5, timeoutCost: 10, successRefund: 1, tokens: 500 });
@@ -50,7 +54,7 @@ describe('retryBudget', () => {
   ])('refuses %s = %s, naming the field', (field, value) => {
     const error = (() => {
       try {
-        retryBudget({ [field]: value } as never);
+        retryBudget({ [field]: value });
       } catch (caught) {
         return caught;
       }

@@ -1,4 +1,4 @@
-import { PresenceConfigurationError } from '@presence/core';
+import { describeValue, PresenceConfigurationError, rejectUnknownOptions } from '@presence/core';
 
 export interface RetryBudgetOptions {
   /** Most tokens the bucket holds; it starts full. Default 500. */
@@ -37,17 +37,20 @@ function checkAmount(field: string, value: unknown, fallback: number, positive: 
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
     throw new PresenceConfigurationError(
       `retryBudget.${field}`,
-      `retryBudget: ${field} must be a finite number ${positive ? 'above' : 'of at least'} 0; got ${String(value)}.`,
+      `retryBudget: ${field} must be a finite number ${positive ? 'above' : 'of at least'} 0; got ${describeValue(value)}.`,
     );
   }
   return value;
 }
 
 /** Creates a retry budget (token bucket). Options are checked here. */
+const RETRY_BUDGET_OPTION_KEYS = Object.keys({ capacity: true, retryCost: true, timeoutCost: true, successRefund: true } satisfies Record<keyof RetryBudgetOptions, true>);
+
 export function retryBudget(options: RetryBudgetOptions = {}): RetryBudget {
   if (typeof options !== 'object' || options === null) {
     throw new PresenceConfigurationError('retryBudget', 'retryBudget: pass an options object, e.g. retryBudget({ capacity: 500 }).');
   }
+  rejectUnknownOptions('retryBudget', options, RETRY_BUDGET_OPTION_KEYS, 'retryBudget.');
   const capacity = checkAmount('capacity', options.capacity, 500, true);
   const retryCost = checkAmount('retryCost', options.retryCost, 5, false);
   const timeoutCost = checkAmount('timeoutCost', options.timeoutCost, 10, false);

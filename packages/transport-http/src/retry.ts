@@ -1,8 +1,10 @@
 import {
+  describeValue,
   deriveCall,
   PresenceConfigurationError,
   PresenceError,
   sleep,
+  type AnyOperation,
   type Call,
   type Middleware,
   type MiddlewareOptions,
@@ -10,6 +12,7 @@ import {
   type PresenceApiError,
   type PresenceNetworkError,
   type RetryReason,
+  rejectUnknownOptions,
 } from '@presence/core';
 import { retryBudget, type RetryBudget } from './retry-budget.js';
 
@@ -44,6 +47,7 @@ export function retryReasonOf(error: unknown): RetryReason | undefined {
   if (!PresenceError.isInstance(error)) return undefined;
   switch (error.code) {
     case 'network_error':
+      if ((error as PresenceNetworkError).staleConnection) return 'stale_connection';
       return TIMEOUT_ERRNOS.has((error as PresenceNetworkError).errno ?? '') ? 'timeout' : 'network_error';
     case 'timeout':
       return 'timeout';
@@ -57,16 +61,27 @@ export function retryReasonOf(error: unknown): RetryReason | undefined {
   }
 }
 
+// Every built-in write sets rather than adds (a heartbeat, a leave, a state), so repeating it
+// leaves the service as once would. A custom operation is safe to repeat only if it is a read.
+const REPEATABLE_WRITES: ReadonlySet<string> = new Set(['heartbeat', 'leave', 'setPresenceState']);
+
+/** Whether sending the operation's request twice has the same effect as sending it once. */
+export function safeToRepeat(operation: Pick<AnyOperation, 'kind' | 'name'>): boolean {
+  return operation.kind === 'read' || REPEATABLE_WRITES.has(operation.name);
+}
+
 function checkNumber(field: string, value: unknown, fallback: number, rule: { min: number; max: number; integer?: boolean }): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < rule.min || value > rule.max || (rule.integer && !Number.isInteger(value))) {
     throw new PresenceConfigurationError(
       `retry.${field}`,
-      `retry: ${field} must be ${rule.integer ? 'an integer' : 'a number'} from ${rule.min} to ${rule.max}; got ${String(value)}.`,
+      `retry: ${field} must be ${rule.integer ? 'an integer' : 'a number'} from ${rule.min} to ${rule.max}; got ${describeValue(value)}.`,
     );
   }
   return value;
 }
+
+const RETRY_OPTION_KEYS = Object.keys({ maxAttempts: true, baseDelayMs: true, maxDelayMs: true, budget: true, random: true } satisfies Record<keyof RetryOptions, true>);
 
 /**
  * Retries failed attempts with full-jitter exponential backoff, inside the call's one deadline.
@@ -85,6 +100,7 @@ export function retry(options: RetryOptions = {}): RetryPlugin {
   if (typeof options !== 'object' || options === null) {
     throw new PresenceConfigurationError('retry', 'retry: pass an options object, e.g. retry({ maxAttempts: 3 }).');
   }
+  rejectUnknownOptions('retry', options, RETRY_OPTION_KEYS, 'retry.');
   const maxAttempts = checkNumber('maxAttempts', options.maxAttempts, 3, { min: 1, max: 100, integer: true });
   const baseDelayMs = checkNumber('baseDelayMs', options.baseDelayMs, 100, { min: 0, max: 10 * 60_000 });
   const maxDelayMs = checkNumber('maxDelayMs', options.maxDelayMs, Math.max(20_000, baseDelayMs), { min: baseDelayMs, max: 10 * 60_000 });
@@ -115,8 +131,12 @@ export function retry(options: RetryOptions = {}): RetryPlugin {
           if (call.signal.aborted || call.attempt >= maxAttempts) throw error;
           const reason = retryReasonOf(error);
           if (reason === undefined) throw error;
+          // After a network failure or a timeout the server may have acted on the request: send it
+          // again only when doing so twice has the same effect as once.
+          if (reason !== 'rate_limited' && reason !== 'server_error' && !safeToRepeat(call.operation)) throw error;
           const retryAfterMs = (error as Partial<PresenceApiError>).retryAfterMs;
-          const delayMs = typeof retryAfterMs === 'number'
+          // A closed pooled connection says nothing about the server's load: a new one is tried at once.
+          const delayMs = reason === 'stale_connection' ? 0 : typeof retryAfterMs === 'number'
             ? Math.min(retryAfterMs, maxDelayMs)
             : Math.floor(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (call.attempt - 1)));
           if (performance.now() + delayMs >= call.deadline) throw error;

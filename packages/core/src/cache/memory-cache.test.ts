@@ -6,6 +6,7 @@ import {
   createPresence,
   createSingleFlight,
   hereNow,
+  jsonValues,
   memoryCache,
   PresenceAbortError,
   type PresenceEventMap,
@@ -31,6 +32,10 @@ function setup(options: { ttlMs?: number; delayMs?: number; now?: () => number }
 }
 
 describe('memoryCache', () => {
+  test('refuses an unknown option, naming the closest known one', () => {
+    expect(() => memoryCache({ ttl: 10 } as never)).toThrow(expect.objectContaining({ code: 'configuration_error', field: 'memoryCache.ttl', message: expect.stringContaining('Did you mean "ttlMs"?') }));
+  });
+
   test('1,000 concurrent identical hereNow calls make one upstream request', async () => {
     const { presence, upstream, results } = setup({ delayMs: 20 });
     const all = await Promise.all(Array.from({ length: 1000 }, () => presence.hereNow({ channels: ['lobby'] })));
@@ -194,10 +199,10 @@ describe('single-flight', () => {
 describe('the memory store', () => {
   test('evicts the least recently used beyond maxEntries', () => {
     const store = createMemoryStore<number>({ maxEntries: 2 });
-    store.set('a', 1, { ttlMs: 1000, tags: ['t'] });
-    store.set('b', 2, { ttlMs: 1000, tags: ['t'] });
-    store.get('a');
-    store.set('c', 3, { ttlMs: 1000, tags: ['t'] });
+    void store.set('a', 1, { ttlMs: 1000, tags: ['t'] });
+    void store.set('b', 2, { ttlMs: 1000, tags: ['t'] });
+    void store.get('a'); // a read makes 'a' the most recently used
+    void store.set('c', 3, { ttlMs: 1000, tags: ['t'] });
     expect([store.get('a'), store.get('b'), store.get('c')]).toEqual([1, undefined, 3]);
     expect(store.size).toBe(2);
     expect(store.invalidate(['t'])).toBe(2);
@@ -254,6 +259,17 @@ describe('canonical cache keys', () => {
     const otherOrigin = createPresence({ subscribeKey: 'sub', userId: 'me', transport: createMemoryTransport({ origin: 'https://other.example' }) }).config as ResolvedConfig;
     const otherKey = createPresence({ subscribeKey: 'sub2', userId: 'me', transport: createMemoryTransport({ origin: 'https://ps.pndsn.com' }) }).config as ResolvedConfig;
     expect(new Set([base, keyOf(otherOrigin, { channels: ['a'] }), keyOf(otherKey, { channels: ['a'] })]).size).toBe(3);
+  });
+
+  test("the serializer's id partitions the key: clients that decode state differently never share an answer", () => {
+    const withSerializer = (id: string) =>
+      createPresence({ subscribeKey: 'sub', userId: 'me', transport: createMemoryTransport({ origin: 'https://ps.pndsn.com' }), serializer: { ...jsonValues(), id } }).config as ResolvedConfig;
+    const plain = keyOf(config(), { channels: ['a'] });
+    const sameId = keyOf(withSerializer(jsonValues().id), { channels: ['a'] });
+    const typed = keyOf(withSerializer('json:mood-v2'), { channels: ['a'] });
+    const other = keyOf(withSerializer('bytes'), { channels: ['a'] });
+    expect(sameId).toBe(plain);
+    expect(new Set([plain, typed, other]).size).toBe(3);
   });
 
   describe('{ fresh: true }: the cache steps aside', () => {

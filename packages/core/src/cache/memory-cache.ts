@@ -1,4 +1,5 @@
 import { PresenceConfigurationError } from '../errors/configuration-error.js';
+import { rejectUnknownOptions } from '../option-keys.js';
 import type { Plugin } from '../types.js';
 import { cacheKeyOf, cacheTagsOf, invalidationTagsOf } from './cache-key.js';
 import { deriveCall } from '../call-scope.js';
@@ -20,6 +21,8 @@ export interface MemoryCachePlugin extends Plugin {
   readonly store: MemoryStore;
 }
 
+const MEMORY_CACHE_OPTION_KEYS = Object.keys({ ttlMs: true, maxEntries: true, now: true } satisfies Record<keyof MemoryCacheOptions, true>);
+
 /**
  * The embedded here-now cache: an in-process LRU with single-flight, so identical concurrent
  * calls share one upstream request and repeats within `ttlMs` make none. Writes through the same
@@ -27,6 +30,7 @@ export interface MemoryCachePlugin extends Plugin {
  * Cached results are frozen: every caller gets the same read-only object.
  */
 export function memoryCache(options: MemoryCacheOptions = {}): MemoryCachePlugin {
+  rejectUnknownOptions('memoryCache', options, MEMORY_CACHE_OPTION_KEYS, 'memoryCache.');
   const ttlMs = options.ttlMs ?? 3000;
   if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
     throw new PresenceConfigurationError('ttlMs', `memoryCache: ttlMs must be a positive number of milliseconds; got ${String(ttlMs)}.`);
@@ -46,7 +50,8 @@ export function memoryCache(options: MemoryCacheOptions = {}): MemoryCachePlugin
             if (operation.kind === 'write') {
               const result = await next(call);
               const stale = operation.invalidates?.(call.params);
-              if (stale) store.invalidate(invalidationTagsOf(stale, config));
+              // The memory store works synchronously; its promise only fits the CacheStore contract.
+              if (stale) void store.invalidate(invalidationTagsOf(stale, config));
               return result;
             }
             const key = cacheKeyOf(operation, call.params, config);
@@ -55,7 +60,7 @@ export function memoryCache(options: MemoryCacheOptions = {}): MemoryCachePlugin
               // The caller wants upstream's answer (a roster's seed): no lookup, no shared flight; the answer is still kept.
               const result = await next(call);
               const frozen = deepFreeze(result.output);
-              store.set(key, frozen, { ttlMs, tags: cacheTagsOf(operation, call.params, config) });
+              void store.set(key, frozen, { ttlMs, tags: cacheTagsOf(operation, call.params, config) });
               return { ...result, output: frozen };
             }
             const cached = store.get(key);
@@ -68,7 +73,7 @@ export function memoryCache(options: MemoryCacheOptions = {}): MemoryCachePlugin
               const { output } = await next(deriveCall(call, { scope: flight }));
               const frozen = deepFreeze(output);
               // Only successful, parsed answers reach here: errors are never cached.
-              store.set(key, frozen, { ttlMs, tags: cacheTagsOf(operation, call.params, config) });
+              void store.set(key, frozen, { ttlMs, tags: cacheTagsOf(operation, call.params, config) });
               return { output: frozen };
             });
             report(call, leader ? 'miss' : 'coalesced');

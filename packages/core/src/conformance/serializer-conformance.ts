@@ -1,5 +1,5 @@
 import { PresenceError } from '../errors/presence-error.js';
-import type { StateSerializer } from '../types.js';
+import type { JsonValue, StateSerializer } from '../types.js';
 
 /** What the suite needs to know about a serializer's state type `S`. */
 export interface SerializerConformanceOptions<S> {
@@ -37,13 +37,13 @@ export function serializerConformanceCases<S>(
   serializer: StateSerializer<S>,
   options: SerializerConformanceOptions<S>,
 ): SerializerConformanceCase[] {
-  const equals = options.equals ?? deepEqual;
+  const equals = (a: unknown, b: unknown): boolean => (options.equals ? options.equals(a as S, b as S) : deepEqual(a, b));
   const label = `serializer "${String(serializer?.id)}"`;
 
   /** Encodes, checks the text is a JSON object, decodes what the server would send back and compares. */
   const roundTrip = (what: string, state: S): string => {
     const text = encodeObject(what, state);
-    const decoded = serializer.decode(JSON.parse(text));
+    const decoded = serializer.decode(JSON.parse(text) as JsonValue);
     if (!equals(decoded, state)) {
       throw new Error(`${label}: ${what} did not survive a round trip; sent ${show(state)}, got back ${show(decoded)}.`);
     }

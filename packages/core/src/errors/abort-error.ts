@@ -5,6 +5,6 @@ export class PresenceAbortError extends PresenceError {
   readonly code = 'aborted' as const;
 
   constructor(options?: PresenceErrorOptions) {
-    super('The call was aborted by its AbortSignal.', options);
+    super(`${options?.operation ? `${options.operation}: the call` : 'The call'} was aborted by its AbortSignal, as the caller asked; nothing more is done for it.`, options);
   }
 }

@@ -41,11 +41,16 @@ export class PresenceApiError extends PresenceError {
     this.retryable = init.status === 429 || init.status >= 500;
   }
 
+  /** One sentence: which call, who answered what, and what to do. */
   private static describe(init: PresenceApiErrorInit): string {
-    const who = init.service ? `${init.service} ` : '';
-    const said = init.serviceMessage ? `: ${init.serviceMessage}` : '';
-    const fake = init.httpStatus !== init.status ? ` (inside an HTTP ${init.httpStatus} response)` : '';
-    return `${who}answered ${init.status}${said}${fake}. ${PresenceApiError.advice(init)}`;
+    const call = init.operation ? `${init.operation}: ` : '';
+    const who = init.service ? `the ${init.service} service` : 'the service';
+    // The service's own words, without the trailing period some messages carry ("Too many requests.").
+    const words = init.serviceMessage?.trim().replace(/[.\s]+$/u, '');
+    const said = words ? ` (${words})` : '';
+    const fake = init.httpStatus !== init.status ? ` inside an HTTP ${init.httpStatus} response` : '';
+    const sentence = `${call}${who} answered ${init.status}${said}${fake}; ${PresenceApiError.advice(init)}`;
+    return call ? sentence : sentence[0]!.toUpperCase() + sentence.slice(1);
   }
 
   private static advice(init: PresenceApiErrorInit): string {
@@ -53,13 +58,15 @@ export class PresenceApiError extends PresenceError {
     if (status === 403) {
       const names = [...(init.channels ?? []), ...(init.channelGroups ?? [])];
       const scope = names.length ? ` for ${names.join(', ')}` : '';
-      return `Check the auth key's grants${scope} and the secret key used for signing.`;
+      return `check the auth key's grants${scope} and the secret key used for signing.`;
     }
-    if (status === 402) return 'Enable this feature for the key set in the PubNub admin portal.';
-    if (status === 414 || status === 413) return 'Send fewer channels or a smaller state.';
-    if (status === 429) return 'Slow down; retry after the delay the service asked for.';
-    if (status >= 500) return 'The service is unavailable; retry later.';
-    return 'Fix the request before retrying.';
+    if (status === 400) return 'fix the request (the service named the problem) before retrying.';
+    if (status === 401) return 'check the auth key and the secret key used for signing.';
+    if (status === 402) return 'enable this feature for the key set in the PubNub admin portal.';
+    if (status === 414 || status === 413) return 'send fewer channels or a smaller state.';
+    if (status === 429) return 'slow down and retry after the delay the service asked for (the retry() plugin does this).';
+    if (status >= 500) return 'retry later, it is unavailable for now (the retry() plugin does this).';
+    return 'fix the request before retrying.';
   }
 
   protected override details(): Record<string, unknown> {

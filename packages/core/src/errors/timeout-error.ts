@@ -8,7 +8,7 @@ export class PresenceTimeoutError extends PresenceError {
 
   constructor(timeoutMs: number, options?: PresenceErrorOptions) {
     super(
-      `The call did not finish within its ${timeoutMs} ms deadline. Raise timeoutMs for this call or the client, or check the network.`,
+      `${options?.operation ? `${options.operation}: the call` : 'The call'} did not finish within its ${timeoutMs} ms deadline; raise timeoutMs for this call or the client, or check the network.`,
       options,
     );
     this.timeoutMs = timeoutMs;

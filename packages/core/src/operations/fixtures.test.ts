@@ -59,7 +59,8 @@ function inputOf(q: Question): Record<string, unknown> {
   switch (q.operation) {
     case 'hereNow':
       return {
-        ...targets,
+        // A question about no channel and no group is global here-now, asked for explicitly.
+        ...(q.channels.length || q.channelGroups.length ? targets : { global: true }),
         includeState: q.query.get('state') === '1',
         includeUserIds: q.query.get('disable_uuids') !== '1',
         ...(q.query.has('limit') && Number(q.query.get('limit')) <= 1000 ? { limit: Number(q.query.get('limit')) } : {}),

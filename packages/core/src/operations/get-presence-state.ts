@@ -37,7 +37,7 @@ export const getPresenceState: Operation<GetPresenceStateInput, GetPresenceState
     const input = checkInput('getPresenceState', raw);
     const channels = checkNames('getPresenceState', 'channels', input.channels);
     const channelGroups = checkNames('getPresenceState', 'channelGroups', input.channelGroups);
-    requireTargets('getPresenceState', channels, channelGroups);
+    requireTargets('getPresenceState', channels, channelGroups, input);
     return { channels, channelGroups, userId: checkUserId('getPresenceState', 'userId', input.userId ?? config.userId) };
   },
 

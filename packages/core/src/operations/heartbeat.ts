@@ -35,7 +35,7 @@ export const heartbeat: Operation<HeartbeatInput<unknown>, HeartbeatParams, void
     const input = checkInput('heartbeat', raw);
     const channels = checkNames('heartbeat', 'channels', input.channels);
     const channelGroups = checkNames('heartbeat', 'channelGroups', input.channelGroups);
-    requireTargets('heartbeat', channels, channelGroups);
+    requireTargets('heartbeat', channels, channelGroups, input);
     const seconds = checkInteger('heartbeat', 'heartbeat', input.heartbeat, 300, 1, MAX_HEARTBEAT_SECONDS);
     const userId = checkUserId('heartbeat', 'userId', input.userId ?? config.userId);
     let stateText: string | undefined;

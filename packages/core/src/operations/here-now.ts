@@ -1,11 +1,18 @@
-import { checkBoolean, checkInput, checkInteger, checkNames, MAX_LIMIT } from '../validate.js';
+import { PresenceValidationError } from '../errors/validation-error.js';
+import { checkBoolean, checkInput, checkInteger, checkNames, MAX_LIMIT, requireTargets } from '../validate.js';
 import type { JsonValue, Operation, QueryParam } from '../types.js';
 import { buildRequest, channelSegment, groupParam, isObject, orderNames, presencePath, readCount, readObject, shapeError } from './shared.js';
 
 export interface HereNowInput {
-  /** Channels to ask about. With neither channels nor groups, the question is global. */
+  /** Channels to ask about. At least one channel or group, unless `global` is true; an empty list is an error. */
   channels?: readonly string[];
   channelGroups?: readonly string[];
+  /**
+   * `true` asks about every channel of the key (global here-now: deprecated by PubNub, off on new
+   * keys, notes §8). Only this explicit form asks globally: without channels or groups and without
+   * it, the call is a validation error, so a room list computed empty never lists everyone.
+   */
+  global?: boolean;
   /** Include each occupant's state. Default false. */
   includeState?: boolean;
   /** Include who is there, not only how many. Default true. */
@@ -49,12 +56,17 @@ export interface HereNowResult<S = JsonValue> {
 export const hereNow: Operation<HereNowInput, HereNowParams, HereNowResult<unknown>> = {
   name: 'hereNow',
   kind: 'read',
-  fields: ['channels', 'channelGroups', 'includeState', 'includeUserIds', 'limit', 'offset'],
+  fields: ['channels', 'channelGroups', 'global', 'includeState', 'includeUserIds', 'limit', 'offset'],
 
   prepare(raw) {
     const input = checkInput('hereNow', raw);
     const channels = checkNames('hereNow', 'channels', input.channels);
     const channelGroups = checkNames('hereNow', 'channelGroups', input.channelGroups);
+    const global = checkBoolean('hereNow', 'global', input.global, false);
+    if (!global) requireTargets('hereNow', channels, channelGroups, input, ', or pass global: true to ask about every channel of the key');
+    else if (input.channels !== undefined || input.channelGroups !== undefined) {
+      throw new PresenceValidationError('global', 'conflict', 'hereNow: global: true asks about every channel; leave out channels and channelGroups, or drop global to ask about those.', { operation: 'hereNow' });
+    }
     return {
       channels,
       channelGroups,
@@ -62,7 +74,7 @@ export const hereNow: Operation<HereNowInput, HereNowParams, HereNowResult<unkno
       includeUserIds: checkBoolean('hereNow', 'includeUserIds', input.includeUserIds, true),
       limit: checkInteger('hereNow', 'limit', input.limit, MAX_LIMIT, 0, MAX_LIMIT),
       offset: checkInteger('hereNow', 'offset', input.offset, 0, 0, Number.MAX_SAFE_INTEGER),
-      global: channels.length === 0 && channelGroups.length === 0,
+      global,
     };
   },
 

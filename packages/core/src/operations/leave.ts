@@ -25,7 +25,7 @@ export const leave: Operation<LeaveInput, LeaveParams, void> = {
     // Sorted, as the official SDK sends them (notes §3.6); repeats are already gone.
     const channels = checkNames('leave', 'channels', input.channels).sort();
     const channelGroups = checkNames('leave', 'channelGroups', input.channelGroups).sort();
-    requireTargets('leave', channels, channelGroups);
+    requireTargets('leave', channels, channelGroups, input);
     return { channels, channelGroups, userId: checkUserId('leave', 'userId', input.userId ?? config.userId) };
   },
 

@@ -16,7 +16,7 @@ describe('requests match what the official SDK sends (its wire capture)', () => 
   const cases: Array<[string, (p: ReturnType<typeof client>['presence']) => Promise<unknown>, string?]> = [
     ['hereNow multi with state and paging', (p) => p.hereNow({ channels: ['ch1', 'ch2'], includeState: true, limit: 3, offset: 2 })],
     ['hereNow groups only, without uuids', (p) => p.hereNow({ channelGroups: ['cg1', 'cg2'], includeUserIds: false })],
-    ['hereNow global', (p) => p.hereNow({})],
+    ['hereNow global', (p) => p.hereNow({ global: true })],
     ['hereNow forbidden channel', (p) => p.hereNow({ channels: ['FORCE403'] })],
     ['whereNow of another user', (p) => p.whereNow({ userId: 'other user' })],
     ['setPresenceState on channels and a group', (p) => p.setPresenceState({ channels: ['ch1', 'ch2'], channelGroups: ['cg1'], state: { mood: 'ok', n: 1 } })],
@@ -102,7 +102,7 @@ describe('request building, option by option', () => {
 
   test('hereNow with only groups uses the "," placeholder; global has no channel segment or paging', async () => {
     expect((await target((p) => p.hereNow({ channelGroups: ['g'] }))).path).toBe('/v2/presence/sub-key/mySubKey/channel/,');
-    const global = await target((p) => p.hereNow({ includeState: true }));
+    const global = await target((p) => p.hereNow({ global: true, includeState: true }));
     expect(global.path).toBe('/v2/presence/sub-key/mySubKey');
     expect(global.query.map(([k]) => k)).toEqual(['state', 'uuid', 'requestid', 'pnsdk']);
   });
@@ -162,8 +162,8 @@ describe('request building, option by option', () => {
 
   test('the subscribe key is encoded in the path', async () => {
     const transport = createMemoryTransport();
-    await createPresence({ subscribeKey: 'sub c/1', userId: 'me', transport }).whereNow({});
-    expect(transport.requests[0]!.path).toBe('/v2/presence/sub-key/sub%20c%2F1/uuid/me');
+    await createPresence({ subscribeKey: "sub!c'1", userId: 'me', transport }).whereNow({});
+    expect(transport.requests[0]!.path).toBe('/v2/presence/sub-key/sub%21c%271/uuid/me');
   });
 
   test('state values of every JSON kind are sent as compact JSON', async () => {

@@ -38,7 +38,7 @@ export const setPresenceState: Operation<SetPresenceStateInput<unknown>, SetPres
     const input = checkInput('setPresenceState', raw);
     const channels = checkNames('setPresenceState', 'channels', input.channels);
     const channelGroups = checkNames('setPresenceState', 'channelGroups', input.channelGroups);
-    requireTargets('setPresenceState', channels, channelGroups);
+    requireTargets('setPresenceState', channels, channelGroups, input);
     const userId = checkUserId('setPresenceState', 'userId', input.userId ?? config.userId);
     const where = { operation: 'setPresenceState' as const, channel: [...channels, ...channelGroups].join(','), userId };
     return { channels, channelGroups, userId, stateText: encodeState(config, input.state, where) };

@@ -147,7 +147,7 @@ export const subscribe: Operation<SubscribeInput<unknown>, SubscribeParams, Subs
     const input = checkInput('subscribe', raw);
     const channels = checkNames('subscribe', 'channels', input.channels);
     const channelGroups = checkNames('subscribe', 'channelGroups', input.channelGroups);
-    requireTargets('subscribe', channels, channelGroups);
+    requireTargets('subscribe', channels, channelGroups, input);
     checkTargets('channels', channels);
     checkTargets('channelGroups', channelGroups);
     const participant = checkBoolean('subscribe', 'participant', input.participant, false);
@@ -209,7 +209,7 @@ export const subscribe: Operation<SubscribeInput<unknown>, SubscribeParams, Subs
     if (!Array.isArray(body.m)) throw shapeError('subscribe', 'm is not a list');
     const events: PresenceEvent<unknown>[] = [];
     let skipped = 0;
-    for (const envelope of body.m as JsonValue[]) {
+    for (const envelope of body.m) {
       const event = eventOf<unknown>(envelope, config);
       if (event === null) skipped++;
       else if (event !== undefined) events.push(event);

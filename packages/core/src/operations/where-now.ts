@@ -38,6 +38,6 @@ export const whereNow: Operation<WhereNowInput, WhereNowParams, WhereNowResult> 
     if (!Array.isArray(channels) || !channels.every((c) => typeof c === 'string')) {
       throw shapeError('whereNow', 'payload.channels is not a list of names');
     }
-    return { channels: [...(channels as string[])].sort() };
+    return { channels: [...(channels)].sort() };
   },
 };
