@@ -107,7 +107,7 @@ const ignore = (): void => {};
  */
 const REDIS_CACHE_OPTION_KEYS = Object.keys({
   redis: true, ttlMs: true, jitter: true, prefix: true, l1: true, lock: true, staleWhileRevalidateMs: true,
-  commandTimeoutMs: true, circuitBreaker: true, subscriber: true,
+  commandTimeoutMs: true, circuitBreaker: true, subscriber: true, now: true,
 } satisfies Record<keyof RedisCacheOptions, true>);
 
 export function redisCache(options: RedisCacheOptions): RedisCachePlugin {
