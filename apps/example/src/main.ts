@@ -38,16 +38,27 @@ function stop(signal: NodeJS.Signals): void {
 // SIGTERM again: every later signal is ignored while the first one's shutdown runs.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop(signal));
 
+// The page's URL is the first thing a person reads: lines logged while starting (Redis not answering
+// yet, say) wait until it is out, or until start-up fails.
+let heldLogLines: string[] | undefined = [];
+const logLine = (line: string): void => (heldLogLines ? void heldLogLines.push(line) : console.error(line));
+const releaseLogLines = (): void => {
+  const lines = heldLogLines ?? [];
+  heldLogLines = undefined;
+  for (const line of lines) console.error(line);
+};
+
 try {
   app = await startApp(config, {
     logger: {
       debug: () => {},
       info: () => {},
-      warn: (fields, message) => console.warn(JSON.stringify({ level: 'warn', message, ...fields })),
-      error: (fields, message) => console.error(JSON.stringify({ level: 'error', message, ...fields })),
+      warn: (fields, message) => logLine(JSON.stringify({ level: 'warn', message, ...fields })),
+      error: (fields, message) => logLine(JSON.stringify({ level: 'error', message, ...fields })),
     },
   });
 } catch (error) {
+  releaseLogLines();
   fail(error);
 }
 
@@ -55,6 +66,7 @@ const first = app.replicas[0]!.url;
 const room = encodeURIComponent(config.rooms[0]!);
 console.log(`Who's online: ${first}/`);
 for (const replica of app.replicas.slice(1)) console.log(`          and: ${replica.url}/`);
+releaseLogLines();
 console.log(`
 presence example: ${describeConfig(config)}`);
 if (app.emulator) console.log(`  embedded emulator at ${app.emulator.origin}`);

@@ -58,6 +58,36 @@ describe('the service process', { timeout: 90_000 }, () => {
     expect(await run.exited).toBe(0);
   });
 
+  test('the page URL comes first even when start-up logs a warning (Redis not answering yet)', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve())); // nothing listens there now
+    // Both streams into one pipe, in the order written, as a terminal shows them.
+    const child = spawn('sh', ['-c', `exec "${process.execPath}" --import tsx --conditions=@presence/source src/main.ts 2>&1`], {
+      cwd: APP_DIR,
+      env: { ...process.env, PORT: '0', SIMULATE: '0', REDIS_URL: `redis://127.0.0.1:${port}` },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const until = Date.now() + 60_000;
+      while (!/curl .*\/readyz/.test(output)) {
+        if (Date.now() > until || child.exitCode !== null) throw new Error(`not started:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const lines = output.trimStart().split('\n');
+      expect(lines[0]).toMatch(/^Who's online: http:\/\/127\.0\.0\.1:\d+\/$/);
+      expect(output).toMatch(/"reason":"redis_not_ready"/); // the warning is still shown, after the URL
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 90_000);
+
   test('a bad setting stops start-up with a message naming it', async () => {
     await expectOneLineFailure({ PORT: '0', REDIS_URL: 'not a url' }, 'REDIS_URL');
   });

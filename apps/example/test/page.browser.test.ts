@@ -106,6 +106,18 @@ describe('the page, one replica', { timeout: 90_000 }, () => {
     expect(await liveRow(page, 'lobby', 'ada').textContent()).toMatch(/reviewing/);
   });
 
+  test('the activity panel says what it is for until the first change, then lists changes', async () => {
+    const placeholder = (p: Page) => p.evaluate(`getComputedStyle(document.getElementById('activity'), '::before').content`);
+    const fresh = await openPage(browser.context, `${base}/`);
+    expect(await fresh.locator('#activity li').count()).toBe(0);
+    expect(await placeholder(fresh)).toMatch(/appear here as they happen/);
+    await api(base, 'POST', '/users/edsger/rooms/random/heartbeat?heartbeat=300');
+    await expect.poll(() => fresh.locator('#activity li').count(), { timeout: LIVE_MS }).toBeGreaterThan(0);
+    expect(await placeholder(fresh)).toBe('none');
+    await api(base, 'DELETE', '/users/edsger/rooms/random');
+    await fresh.close();
+  });
+
   test('a join through the API appears without a reload, and the count moves', async () => {
     await api(base, 'POST', '/users/linus/rooms/lobby/heartbeat?heartbeat=300');
     await expect.poll(() => liveRow(page, 'lobby', 'linus').count(), { timeout: LIVE_MS }).toBe(1);

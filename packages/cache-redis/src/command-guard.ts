@@ -84,6 +84,9 @@ export function createCommandGuard(options: CommandGuardOptions): CommandGuard {
         probing = true;
       }
       if (redis.status !== 'ready') {
+        // A client made with lazyConnect connects on its first command; skipping every command would leave
+        // it unconnected for ever (and the cache and roster silently off), so start the connection here.
+        if (redis.status === 'wait') redis.connect().catch(ignore);
         // Not a failure of Redis itself: ioredis reconnects and says so; counting it would keep the circuit open after.
         if (probing) probing = false;
         onFailure('not_ready');

@@ -1,7 +1,7 @@
 import { createPresence, type HereNowResult, type JsonValue, type PresenceClient, type RosterRole } from '@presence/core';
 import { createEmulator, type Emulator } from '@presence/emulator';
 import { httpTransport } from '@presence/transport-http';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, sleep } from '../test/helpers.js';
 import { redisCache, redisRoster, type RedisRosterPlugin } from './index.js';
@@ -182,6 +182,20 @@ describe('redisRoster: one roster for a fleet', () => {
     controller.abort();
     await reading;
     expect(seen.map((d) => d.version)).toEqual(seen.map((_, i) => seen[0]!.version + i));
+  });
+
+  it('a redis client made with lazyConnect (not connected yet) still leads and answers: the roster connects it', async () => {
+    const lazy = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true, maxRetriesPerRequest: 1 });
+    lazy.on('error', () => {});
+    const live = redisRoster({ redis: lazy, channels: ['lobby', 'kitchen'], leaseMs: LEASE_MS, upstreamCacheMs: 0, commandTimeoutMs: 100 });
+    const client = createPresence({ subscribeKey: 'sub-c-fleet', userId: 'lazy-replica', transport: httpTransport({ origin: emulator.origin }), plugins: [live] });
+    const results: string[] = [];
+    client.events.on('rosterAnswer', (a) => results.push(a.result));
+    replicas.push({ client, live, redis: lazy, results });
+    await join('u1', 'lobby');
+    await live.ready;
+    expect(live.role).toBe('leader');
+    await eventually(allAgree, 5000);
   });
 
   it('when the leader goes, another takes the lease within about leaseMs, re-seeds, and the mirrors converge', async () => {

@@ -1,5 +1,5 @@
 import { cacheStoreConformanceCases } from '@presence/core/testing';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, startRedisServer, type RedisServer } from './testing.js';
 import { createRedisStore } from './redis-store.js';
@@ -65,6 +65,23 @@ describe('createRedisStore', () => {
     const error = await store.get('k').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RedisUnavailableError);
     expect((error as RedisUnavailableError).reason).toBe('not_ready');
+  });
+
+  it('connects a lazyConnect client that has not connected yet, as ioredis itself does on a first command', async () => {
+    const lazy = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true, maxRetriesPerRequest: 1 });
+    lazy.on('error', () => {});
+    try {
+      const store = createRedisStore({ redis: lazy, prefix: 'lazy:' });
+      expect(lazy.status).toBe('wait');
+      // The first command finds it unconnected and is skipped (fail-open), but starts the connection…
+      await expect(store.get('k')).rejects.toBeInstanceOf(RedisUnavailableError);
+      await new Promise<void>((resolve) => (lazy.status === 'ready' ? resolve() : lazy.once('ready', () => resolve())));
+      // …so the next ones reach Redis.
+      await store.set('k', 'v', { ttlMs: 5000, tags: [] });
+      expect(await store.get('k')).toBe('v');
+    } finally {
+      lazy.disconnect();
+    }
   });
 
   it('validates its options, naming the field', () => {

@@ -117,6 +117,8 @@ describe('hereNowPages', () => {
       [{ channel: 'a', pageSize: 0 }, 'pageSize'],
       [{ channel: 'a', pageSize: 1001 }, 'pageSize'],
       [{ channel: 'a', includeState: 'yes' }, 'includeState'],
+      [{ channel: 'a', limit: 5 }, 'limit'],
+      [{ channel: 'a', offset: 10 }, 'offset'],
     ];
     for (const [input, field] of bad) {
       let error: unknown;
@@ -128,6 +130,15 @@ describe('hereNowPages', () => {
       expect(error, JSON.stringify(input)).toBeInstanceOf(PresenceValidationError);
       expect((error as PresenceValidationError).field).toBe(field);
     }
+    expect(transport.requests).toHaveLength(0);
+  });
+
+  test('messages speak of hereNowPages, the call made, and point from limit/offset to pageSize', () => {
+    const { presence, transport } = pagingService({});
+    expect(() => presence.hereNowPages({ channel: 'a', pageSize: 0 })).toThrow('hereNowPages: pageSize must be a whole number from 1 to 1000; got 0.');
+    expect(() => presence.hereNowPages({ channel: 'a', limit: 5 } as never)).toThrow(
+      'hereNowPages: limit is not an option here: the pages walk limit/offset themselves; give pageSize (1–1000, default 1000) for the occupants per page.',
+    );
     expect(transport.requests).toHaveLength(0);
   });
 });

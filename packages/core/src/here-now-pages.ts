@@ -1,7 +1,7 @@
 import { PresenceValidationError } from './errors/validation-error.js';
 import { hereNow, type HereNowChannel, type HereNowInput, type HereNowResult, type HereNowUser } from './operations/here-now.js';
 import type { CallOptions, JsonValue, ResolvedConfig } from './types.js';
-import { checkInput, checkInteger, describeValue, MAX_LIMIT } from './validate.js';
+import { checkInput, describeValue, MAX_LIMIT } from './validate.js';
 
 export interface HereNowPagesInput {
   /** One channel to read… */
@@ -47,7 +47,14 @@ function firstPage(raw: HereNowPagesInput, config: ResolvedConfig): { input: Her
     fail('channels', 'required', 'give channel, channels or channelGroups: paging reads named channels (global here-now is not paged, notes §3.1).');
   }
   if (input.channel !== undefined && typeof input.channel !== 'string') fail('channel', 'type', `channel must be a channel name; got ${describeValue(input.channel)}.`);
-  const pageSize = checkInteger('hereNow', 'pageSize', input.pageSize, MAX_LIMIT, 1, MAX_LIMIT);
+  // here-now's limit/offset would be quietly replaced by the walk: say what to use instead.
+  for (const field of ['limit', 'offset'] as const) {
+    if (field in input) fail(field, 'unsupported', `${field} is not an option here: the pages walk limit/offset themselves; give pageSize (1–${MAX_LIMIT}, default ${MAX_LIMIT}) for the occupants per page.`);
+  }
+  const pageSize = input.pageSize ?? MAX_LIMIT;
+  if (typeof pageSize !== 'number' || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_LIMIT) {
+    fail('pageSize', 'range', `pageSize must be a whole number from 1 to ${MAX_LIMIT}; got ${describeValue(pageSize)}.`);
+  }
   const channels = input.channel !== undefined ? [input.channel] : (input.channels ?? []);
   const page: HereNowInput = {
     channels,

@@ -328,6 +328,8 @@ describe('presence.watch()', () => {
       [{ channels: ['lobby'], timeoutMs: -1 }, 'timeoutMs'],
       [{ channels: ['lobby'], participant: 'yes' }, 'participant'],
       [{ channels: ['lobby'], participant: true, leaveOnEnd: 1 }, 'leaveOnEnd'],
+      [{ channel: 'lobby' }, 'channel'],
+      [{ channels: ['lobby'], channelGroup: 'staff' }, 'channelGroup'],
     ];
     for (const [options, field] of bad) {
       let error: unknown;

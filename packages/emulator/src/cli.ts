@@ -31,7 +31,17 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
+/** One line a person can act on: a listen failure names the flag to change, not the system call. */
+function startupMessage(error: unknown): string {
+  const { code, address, port } = (error ?? {}) as { code?: string; address?: string; port?: number };
+  if (code === 'EADDRINUSE') return `port ${port} on ${address} is already in use; stop what holds it or pass another --port (0 picks a free one).`;
+  if (code === 'EADDRNOTAVAIL') return `${address} is not an address of this machine; pass another --host (e.g. 127.0.0.1).`;
+  if (code === 'EACCES') return `not allowed to listen on port ${port}; pass a --port above 1023 (0 picks a free one).`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the --host name is not known; pass an address such as 127.0.0.1.`;
+  return error instanceof Error ? error.message : String(error);
+}
+
 main().catch((error: unknown) => {
-  process.stderr.write(`presence-emulator: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`presence-emulator: cannot start: ${startupMessage(error)}\n`);
   process.exit(1);
 });

@@ -25,6 +25,15 @@ export function checkNameList(field: string, value: unknown, kind: 'channel' | '
   return [...names];
 }
 
+/** `channel` / `channelGroup` (singular) are no options: say so, rather than "needs something to watch". */
+export function refuseSingularNames(name: string, opts: Record<string, unknown>): void {
+  for (const [singular, plural] of [['channel', 'channels'], ['channelGroup', 'channelGroups']] as const) {
+    if (singular in opts) {
+      throw new PresenceConfigurationError(`${name}.${singular}`, `${name} has no ${singular} option; pass ${plural}, an array of names, e.g. ${name}({ ${plural}: ['lobby'] }).`);
+    }
+  }
+}
+
 export function checkWatchTargets(name: string, channels: readonly string[], groups: readonly string[]): void {
   if (channels.length === 0 && groups.length === 0) {
     throw new PresenceConfigurationError(`${name}.channels`, `${name} needs something to watch: give channels, channelGroups or both, e.g. ${name}({ channels: ['lobby'] }).`);

@@ -3,7 +3,7 @@ import { addAnswerMiddleware, type AnswerSource } from './answer-middleware.js';
 import { ChangeFeed } from './change-feed.js';
 import { createRosterEngine, RosterClosedError, type RosterEngine, type RosterSource } from './roster-engine.js';
 import type { RosterChannel, RosterDiff, RosterSnapshot } from './roster-state.js';
-import { checkNameList, checkOptionsObject, checkPositiveInteger, checkPositiveMs, checkTimerMs, checkWatchTargets, checkNonNegativeMs } from './options.js';
+import { checkNameList, checkOptionsObject, checkPositiveInteger, checkPositiveMs, checkTimerMs, checkWatchTargets, checkNonNegativeMs, refuseSingularNames } from './options.js';
 
 export interface RosterOptions {
   /** Channels to watch and answer for. */
@@ -64,6 +64,7 @@ interface ResolvedRosterOptions {
 
 export function resolveRosterOptions(name: string, options: RosterOptions): ResolvedRosterOptions {
   const opts = checkOptionsObject(name, options);
+  refuseSingularNames(name, opts);
   const channels = checkNameList(`${name}.channels`, opts.channels, 'channel');
   const channelGroups = checkNameList(`${name}.channelGroups`, opts.channelGroups, 'channel group');
   checkWatchTargets(name, channels, channelGroups);
