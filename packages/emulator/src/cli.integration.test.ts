@@ -46,6 +46,15 @@ describe('presence-emulator CLI', () => {
     await serveAndStop(process.execPath, ['--import', 'tsx', cli]);
   });
 
+  it('a second Ctrl-C while it closes (a runner passing the signal on again) still exits 0, not by the signal', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    await once(child.stdout, 'data');
+    child.kill('SIGINT');
+    setImmediate(() => child.kill('SIGINT'));
+    expect(await exited).toEqual({ code: 0, signal: null });
+  }, 60_000);
+
   it('the bin is a committed file, so pnpm links it before any build', () => {
     const pkg = JSON.parse(readFileSync(`${packageDir}/package.json`, 'utf8')) as { bin: Record<string, string>; files: string[] };
     const bin = pkg.bin['presence-emulator']!;

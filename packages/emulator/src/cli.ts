@@ -17,7 +17,6 @@ async function main(): Promise<void> {
     return;
   }
   const emulator = await createEmulator(options);
-  process.stdout.write(`${emulator.origin}\n`);
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
@@ -27,8 +26,14 @@ async function main(): Promise<void> {
       () => process.exit(1),
     );
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // `on`, not `once`: Ctrl-C reaches the whole process group, so a runner such as pnpm may pass the
+  // same signal on a second time while we close; a second signal with no listener would kill us
+  // mid-close (exit by signal instead of 0). Repeats are ignored by `stopping`.
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  // Printed only once the handlers are in place: whoever reads the origin may signal at once, and
+  // a signal that arrives before Node has a listener for it kills the process by default.
+  process.stdout.write(`${emulator.origin}\n`);
 }
 
 /** One line a person can act on: a listen failure names the flag to change, not the system call. */
