@@ -92,6 +92,7 @@ async function run(command: WorkerCommand): Promise<void> {
       await attempt(() => client.setPresenceState({ channels: [command.channel], state: command.state }));
       break;
     case 'close':
+      closing = true;
       await client.close();
       redis?.disconnect();
       send({ type: 'closed' });
@@ -101,6 +102,12 @@ async function run(command: WorkerCommand): Promise<void> {
   send({ type: 'done', ok, failed, results, cache: { ...cache }, cacheErrors: { ...cacheErrors }, durations });
 }
 
+// A parent that dies without saying close (a test run killed by hand, a crash) must not leave this
+// process running on its own: the IPC channel closing is the sign.
+let closing = false;
+process.on('disconnect', () => {
+  if (!closing) process.exit(1);
+});
 process.on('message', (command: WorkerCommand) => void run(command));
 await redis?.ping().catch(() => {});
 send({ type: 'ready' });

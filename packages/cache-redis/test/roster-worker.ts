@@ -95,6 +95,7 @@ async function run(command: RosterWorkerCommand): Promise<void> {
       send({ type: 'status', role: live?.role ?? 'none', ready: isReady, version: live?.version ?? 0, seeds, leaderChanges, lastDiffAt });
       return;
     case 'close':
+      closing = true;
       await client.close();
       redis.disconnect();
       send({ type: 'closed' });
@@ -103,6 +104,12 @@ async function run(command: RosterWorkerCommand): Promise<void> {
   }
 }
 
+// A parent that dies without saying close (a test run killed by hand, a crash) must not leave this
+// process running on its own: the IPC channel closing is the sign.
+let closing = false;
+process.on('disconnect', () => {
+  if (!closing) process.exit(1);
+});
 process.on('message', (command: RosterWorkerCommand) => void run(command));
 await redis.ping().catch(() => {});
 send({ type: 'ready' });
