@@ -1,0 +1,228 @@
+/**
+ * What prometheusMetrics() costs where users pay for it, counted in instructions rather than
+ * seconds: the example service's `GET /rooms/:room/presence`, with and without the plugin.
+ * Instructions executed by the service process do not depend on how busy the machine is, so this
+ * holds on a shared machine where CPU-time comparisons (metrics-cost.bench.ts) swing by percents.
+ *
+ *   cached   the answer comes from memoryCache (warm: every request an L1 hit)
+ *   origin   no cache: every request is a here-now to the emulator (natively, in its own process)
+ *   call     for information: a cached hereNow() alone, no HTTP (memory transport), CALLS calls
+ *            a window, started by one GET; instructions per call
+ *
+ * Each service runs as plain node (this file bundled by esbuild, so no TypeScript loader runs in
+ * it) under valgrind's callgrind, which counts the instructions the process executes. Per scenario
+ * there are three sides, each PROCESSES processes: plain, plain again (the noise floor: two plain
+ * processes differ by their own JIT and heap luck) and with the plugin. Each process is warmed up
+ * with WARMUP requests, then measured in WINDOWS windows: callgrind's counters are zeroed,
+ * REQUESTS requests are sent by curl (native, CONCURRENCY in flight on keep-alive connections),
+ * the counters are dumped and the window's instructions per request read from the dump's totals.
+ * Reported: every window, and per side the median and range over all its windows, and the ratio of
+ * medians to plain. Processes run at the same time (counts do not depend on timing). Not a test.
+ *
+ * Needs valgrind (callgrind_control) and curl on the PATH.
+ * Run: pnpm --filter @presence/example bench:instructions
+ *   (PROCESSES=2 per side, WINDOWS=5, REQUESTS=500 per window, WARMUP=3000, CALLS=20000 per window,
+ *    CONCURRENCY=8, USERS=20, SCENARIOS=cached,origin,call)
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { createPresence, memoryCache, type JsonValue, type Plugin } from '@presence/core';
+import { createMemoryTransport } from '@presence/core/testing';
+import { createEmulator } from '@presence/emulator';
+import { prometheusMetrics } from '@presence/metrics-prometheus';
+import { json } from '@presence/serializer';
+import { httpTransport, retry } from '@presence/transport-http';
+import { Registry } from 'prom-client';
+import { createService } from '../src/server.js';
+import { staticLiveEvents } from '../test/support/static-live.js';
+
+const PROCESSES = Number(process.env.PROCESSES ?? 2);
+const WINDOWS = Number(process.env.WINDOWS ?? 5);
+const REQUESTS = Number(process.env.REQUESTS ?? 500);
+const WARMUP = Number(process.env.WARMUP ?? 3000);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8);
+const USERS = Number(process.env.USERS ?? 20);
+const CALLS = Number(process.env.CALLS ?? 20_000);
+const SCENARIOS = (process.env.SCENARIOS ?? 'cached,origin,call').split(',');
+const SUBSCRIBE_KEY = 'sub-c-bench';
+const PATH = '/rooms/lobby/presence';
+const SIDES = ['plain', 'plain again', 'metrics'] as const;
+const run = promisify(execFile);
+
+/** A child (in the bundle): the emulator, a bare client (`call`), or one service as apps/example/src/app.ts builds a replica. */
+async function child(role: string): Promise<void> {
+  const registry = new Registry();
+  const metrics: Plugin[] = process.env.BENCH_METRICS === '1' ? [prometheusMetrics({ registry })] : [];
+  const listening = (server: Server) => () => console.log(JSON.stringify({ origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
+  if (role === 'emulator') {
+    console.log(JSON.stringify({ origin: (await createEmulator()).origin }));
+  } else if (role === 'call') {
+    // Cached hereNow() calls in a loop, `n` of them per GET /calls?n=…
+    const transport = createMemoryTransport({ respond: () => ({ body: { status: 200, message: 'OK', service: 'Presence', occupancy: 2, uuids: ['a', 'b'] } }) });
+    const client = createPresence({ subscribeKey: SUBSCRIBE_KEY, userId: 'bench', transport, plugins: [memoryCache({ ttlMs: 3_600_000 }), ...metrics] });
+    const input = { channels: ['lobby'] };
+    const server = createServer((req, res) => {
+      const calls = Number(new URL(req.url!, 'http://bench').searchParams.get('n'));
+      void (async () => {
+        for (let i = 0; i < calls; i++) await client.hereNow(input);
+        res.end('done');
+      })();
+    });
+    server.keepAliveTimeout = 10 * 60_000;
+    server.listen(0, '127.0.0.1', listening(server));
+  } else {
+    const cache: Plugin[] = process.env.BENCH_CACHE === '1' ? [memoryCache({ ttlMs: 3_600_000 })] : [];
+    const presence = createPresence<JsonValue>({
+      subscribeKey: SUBSCRIBE_KEY,
+      userId: 'bench-service',
+      transport: httpTransport({ origin: process.env.BENCH_ORIGIN! }),
+      serializer: json<JsonValue>({ maxBytes: 16 * 1024 }),
+      plugins: [retry(), ...cache, ...metrics],
+      timeoutMs: 120_000, // under valgrind a call is tens of times slower than natively
+    });
+    const server = createService({ presence, registry, rooms: [], live: staticLiveEvents() });
+    // curl leaves its connections idle between windows; the service must not close them meanwhile.
+    server.keepAliveTimeout = 10 * 60_000;
+      server.listen(0, '127.0.0.1', listening(server));
+  }
+}
+
+/** Starts a bundled child (under `wrap`, e.g. valgrind) and resolves with it and its origin once it listens. */
+function start(bundle: string, role: string, env: Record<string, string>, wrap: string[] = []): Promise<{ process: ChildProcess; origin: string }> {
+  const command = [...wrap, process.execPath, bundle];
+  const proc = spawn(command[0]!, command.slice(1), { env: { ...process.env, BENCH_ROLE: role, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let errors = '';
+  proc.stderr.on('data', (chunk: Buffer) => void (errors = (errors + chunk.toString()).slice(-4000)));
+  return new Promise((resolve, reject) => {
+    proc.stdout.once('data', (chunk: Buffer) => resolve({ process: proc, origin: (JSON.parse(chunk.toString()) as { origin: string }).origin }));
+    proc.once('exit', (code) => reject(new Error(`the ${role} process exited (${code}) before it listened:\n${errors}`)));
+  });
+}
+
+/** `count` GETs by curl, CONCURRENCY at a time on keep-alive connections; fails unless every answer is 200. */
+async function load(origin: string, count: number, directory: string, path = PATH): Promise<void> {
+  const config = join(directory, `curl-${origin.replace(/\W/g, '-')}-${count}-${path.replace(/\W/g, '-')}.txt`);
+  await writeFile(config, `url = "${origin}${path}"\noutput = "/dev/null"\n`.repeat(count));
+  const { stdout } = await run('curl', ['-sS', '--parallel', '--parallel-max', String(CONCURRENCY), '-w', '%{http_code}\n', '-K', config], { maxBuffer: 64 * 1024 * 1024 });
+  const codes = stdout.trim().split('\n');
+  const bad = codes.filter((code) => code !== '200');
+  if (codes.length !== count || bad.length > 0) throw new Error(`GET ${origin}${path}: ${codes.length} answers of ${count}, not 200: ${bad.slice(0, 5).join(', ')}`);
+}
+
+/** The instructions counted since the last zeroing: callgrind dumps them to a new file, whose totals line we read. */
+async function dumpInstructions(pid: number, directory: string): Promise<number> {
+  const prefix = `callgrind.${pid}`;
+  const before = new Set((await readdir(directory)).filter((name) => name.startsWith(prefix)));
+  await run('callgrind_control', ['-d', String(pid)]);
+  const dumped = (await readdir(directory)).filter((name) => name.startsWith(prefix) && !before.has(name));
+  if (dumped.length !== 1) throw new Error(`callgrind_control -d ${pid} wrote ${dumped.length} files`);
+  const text = await readFile(join(directory, dumped[0]!), 'utf8');
+  const totals = /^(?:totals|summary): (\d+)/m.exec(text);
+  if (!totals) throw new Error(`no totals line in ${dumped[0]}`);
+  await rm(join(directory, dumped[0]!));
+  return Number(totals[1]);
+}
+
+const quantile = (values: number[], q: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (sorted.length - 1) * q;
+  const low = Math.floor(at);
+  return sorted[low]! + (sorted[Math.min(low + 1, sorted.length - 1)]! - sorted[low]!) * (at - low);
+};
+
+async function main(): Promise<void> {
+  const directory = await mkdtemp(join(tmpdir(), 'metrics-instructions-'));
+  const bundle = join(directory, 'bench.mjs');
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: [fileURLToPath(import.meta.url)],
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    conditions: ['@presence/source'],
+    external: ['esbuild'],
+    // prom-client and other CommonJS dependencies call require() for node's own modules.
+    banner: { js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  // The page's assets, read next to the module that serves them.
+  await cp(fileURLToPath(new URL('../src/page', import.meta.url)), join(directory, 'page'), { recursive: true });
+
+  const emulator = await start(bundle, 'emulator', {});
+  const origin = emulator.origin;
+  // The room the services read: USERS occupants, renewed every minute (a heartbeat lasts 300 s at most).
+  const seeder = createPresence({ subscribeKey: SUBSCRIBE_KEY, userId: 'seeder', transport: httpTransport({ origin }) });
+  const seed = async (): Promise<void> => {
+    for (let i = 0; i < USERS; i++) await seeder.heartbeat({ channels: ['lobby'], heartbeat: 300, userId: `user-${i}` });
+  };
+  await seed();
+  const reseed = setInterval(() => void seed(), 60_000);
+
+  const callgrind = ['valgrind', '--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${join(directory, 'callgrind.%p')}`];
+  const results = new Map<string, number[][]>(); // scenario/side → per process, per window: instructions per request
+  const started = Date.now();
+  try {
+    for (const scenario of SCENARIOS) {
+      const env = { BENCH_ORIGIN: origin, BENCH_CACHE: scenario === 'cached' ? '1' : '0' };
+      const processes = SIDES.flatMap((side) => Array.from({ length: PROCESSES }, () => ({ side, env: { ...env, BENCH_METRICS: side === 'metrics' ? '1' : '0' } })));
+      await Promise.all(
+        processes.map(async ({ side, env: sideEnv }) => {
+          const service = await start(bundle, scenario === 'call' ? 'call' : 'service', sideEnv, callgrind);
+          // A `call` window is one GET that makes CALLS calls; a service window is REQUESTS GETs.
+          const send = (requests: number) => (scenario === 'call' ? load(service.origin, 1, directory, `/calls?n=${requests * (CALLS / REQUESTS)}`) : load(service.origin, requests, directory));
+          const perWindow = scenario === 'call' ? CALLS : REQUESTS;
+          const pid = String(service.process.pid);
+          try {
+            // Instrumentation (the slow part) starts after node's own start-up.
+            await run('callgrind_control', ['-i', 'on', pid]);
+            await send(WARMUP);
+            const windows: number[] = [];
+            for (let w = 0; w < WINDOWS; w++) {
+              await run('callgrind_control', ['-z', pid]);
+              await send(REQUESTS);
+              windows.push((await dumpInstructions(service.process.pid!, directory)) / perWindow);
+              console.error(`  ${scenario}/${side} pid ${pid} window ${w + 1}: ${windows.at(-1)!.toFixed(0)}`);
+            }
+            const key = `${scenario}/${side}`;
+            results.set(key, [...(results.get(key) ?? []), windows]);
+          } finally {
+            service.process.kill();
+          }
+        }),
+      );
+    }
+  } finally {
+    clearInterval(reseed);
+    await seeder.close();
+    emulator.process.kill();
+    await rm(directory, { recursive: true, force: true });
+  }
+
+  const thousands = (n: number): string => `${(n / 1000).toFixed(1)}k`;
+  const pct = (n: number): string => `${n >= 0 ? '+' : ''}${(n * 100).toFixed(2)}%`;
+  console.log(
+    `GET ${PATH} through the example service, instructions per request of the service process (valgrind callgrind), ${PROCESSES} processes per side x ${WINDOWS} windows of ${REQUESTS} requests after ${WARMUP} warm-up requests, ${CONCURRENCY} in flight; node ${process.version}, ${cpus().length} cpus, load average at the end ${loadavg().map((n) => n.toFixed(2)).join(' ')}, ${((Date.now() - started) / 60_000).toFixed(1)} min`,
+  );
+  for (const scenario of SCENARIOS) {
+    const plain = quantile(results.get(`${scenario}/plain`)!.flat(), 0.5);
+    for (const side of SIDES) {
+      const perProcess = results.get(`${scenario}/${side}`)!;
+      const all = perProcess.flat();
+      const median = quantile(all, 0.5);
+      const against = side === 'plain' ? '' : `  median ${pct(median / plain - 1)} against plain (range of its windows ${pct(Math.min(...all) / plain - 1)} to ${pct(Math.max(...all) / plain - 1)})`;
+      console.log(`  ${`${scenario}/${side}`.padEnd(20)} median ${thousands(median)} instructions/${scenario === 'call' ? 'call' : 'request'} (${thousands(Math.min(...all))} to ${thousands(Math.max(...all))})${against}`);
+      perProcess.forEach((windows, i) => console.log(`      process ${i + 1}: ${windows.map(thousands).join(' ')}`));
+    }
+  }
+}
+
+if (process.env.BENCH_ROLE) await child(process.env.BENCH_ROLE);
+else await main();
