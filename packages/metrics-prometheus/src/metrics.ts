@@ -1,5 +1,5 @@
 import { PresenceConfigurationError } from '@presence/core';
-import { Counter, Gauge, Histogram, type Metric, type Registry, type RegistryContentType } from 'prom-client';
+import { Counter, Gauge, Histogram, type CounterConfiguration, type Metric, type Registry, type RegistryContentType } from 'prom-client';
 
 /*
  * The closed lists every label value comes from. A value outside its list is counted as `other`
@@ -62,6 +62,51 @@ function bindEach<C>(values: readonly string[], bind: (value: string) => C): (va
   return (value) => children.get(value) ?? other;
 }
 
+/** A count one call adds to: a plain number, handed to its prom-client child when the registry is read. */
+export class Tally {
+  count = 0;
+  constructor(readonly child: Counter.Internal) {}
+  inc(): void {
+    this.count++;
+  }
+}
+
+/**
+ * A prom-client Counter for the counts every call adds to (HTTP attempts, cache lookups, roster
+ * answers). A bound child's inc() validates and hashes its labels on every call; here a call adds 1
+ * to a Tally instead, and the tallies are added to the children when the registry is read (the
+ * counter's collect hook), so the exposition is the same. reset() (registry.resetMetrics()) drops
+ * the tallies with the counts.
+ */
+class TalliedCounter<L extends string> extends Counter<L> {
+  // Assigned after super(), which already calls reset(): hence the `?.` there.
+  readonly tallies: Tally[] = [];
+
+  constructor(configuration: Omit<CounterConfiguration<L>, 'collect'>) {
+    super({
+      ...configuration,
+      collect(this: Counter<L>) {
+        for (const tally of (this as TalliedCounter<L>).tallies) {
+          if (tally.count > 0) tally.child.inc(tally.count);
+          tally.count = 0;
+        }
+      },
+    });
+  }
+
+  /** A tally for one label combination, bound once. */
+  tally(...values: string[]): Tally {
+    const tally = new Tally(this.labels(...values));
+    this.tallies.push(tally);
+    return tally;
+  }
+
+  override reset(): void {
+    for (const tally of this.tallies ?? []) tally.count = 0;
+    super.reset();
+  }
+}
+
 /** What one client adds to the gauges; summed over the live clients when Prometheus scrapes. */
 export interface ClientGauges {
   /** Calls started and not yet settled, by operation: the client's own count. */
@@ -98,13 +143,13 @@ export class PresenceMetrics {
   readonly clients = new Set<ClientGauges>();
   /** Bound children, by operation then the second label. */
   readonly durations: (operation: string) => (outcome: string) => Histogram.Internal<'operation' | 'outcome'>;
-  readonly attempts: (operation: string) => (statusClass: string) => Counter.Internal;
+  readonly attempts: (operation: string) => (statusClass: string) => Tally;
   readonly retries: (operation: string) => (reason: string) => Counter.Internal;
-  readonly cacheLookups: (operation: string) => (result: string) => Counter.Internal;
+  readonly cacheLookups: (operation: string) => (result: string) => Tally;
   readonly statesDropped: (operation: string) => Counter.Internal;
   readonly watchEvents: (type: string) => { events: Counter.Internal; lag: Histogram.Internal<'type'> };
   readonly watchReconnects: (reason: string) => Counter.Internal;
-  readonly rosterAnswers: (store: string) => (result: string) => Counter.Internal;
+  readonly rosterAnswers: (store: string) => (result: string) => Tally;
   readonly rosterSeeds: (reason: string) => (outcome: string) => Counter.Internal;
   readonly rosterLeaderChanges: (role: string) => Counter.Internal;
   /** Rare events (store failures) use prom-client's labelled calls. */
@@ -141,14 +186,14 @@ export class PresenceMetrics {
         for (const { labels, value } of counts) this.inc(labels, value);
       },
     });
-    const httpRequests = new Counter({
+    const httpRequests = new TalliedCounter({
       name: name('http_requests_total'),
       help: 'HTTP attempts sent upstream (each retry counts), by operation and status class; status_class="none" when no response arrived.',
       labelNames: ['operation', 'status_class'],
       registers,
     });
     const retries = new Counter({ name: name('retries_total'), help: 'Retries scheduled, by operation and reason.', labelNames: ['operation', 'reason'], registers });
-    const cacheLookups = new Counter({
+    const cacheLookups = new TalliedCounter({
       name: name('cache_lookups_total'),
       help: 'Here-now cache lookups, by operation and result (hit_l1, hit_l2, miss, coalesced, stale).',
       labelNames: ['operation', 'result'],
@@ -217,7 +262,7 @@ export class PresenceMetrics {
       registers,
     });
 
-    const rosterAnswers = new Counter({
+    const rosterAnswers = new TalliedCounter({
       name: name('roster_answers_total'),
       help: 'Here-now calls a roster met, by store (memory: its own roster, mirror: a fleet leader\'s) and result: hit when answered from memory, else why it let the call through (unwatched, not_ready, stale, global, write_fence).',
       labelNames: ['store', 'result'],
@@ -261,13 +306,13 @@ export class PresenceMetrics {
     for (const metric of all) Object.defineProperty(metric, SHARED, { value: this });
 
     this.durations = bindEach(OPERATIONS, (operation) => bindEach(OUTCOMES, (outcome) => duration.labels(operation, outcome)));
-    this.attempts = bindEach(OPERATIONS, (operation) => bindEach(STATUS_CLASSES, (statusClass) => httpRequests.labels(operation, statusClass)));
+    this.attempts = bindEach(OPERATIONS, (operation) => bindEach(STATUS_CLASSES, (statusClass) => httpRequests.tally(operation, statusClass)));
     this.retries = bindEach(OPERATIONS, (operation) => bindEach(RETRY_REASONS, (reason) => retries.labels(operation, reason)));
-    this.cacheLookups = bindEach(OPERATIONS, (operation) => bindEach(CACHE_RESULTS, (result) => cacheLookups.labels(operation, result)));
+    this.cacheLookups = bindEach(OPERATIONS, (operation) => bindEach(CACHE_RESULTS, (result) => cacheLookups.tally(operation, result)));
     this.statesDropped = bindEach(OPERATIONS, (operation) => statesDropped.labels(operation));
     this.watchEvents = bindEach(WATCH_EVENT_TYPES, (type) => ({ events: watchEvents.labels(type), lag: watchLag.labels(type) }));
     this.watchReconnects = bindEach(WATCH_RECONNECT_REASONS, (reason) => watchReconnects.labels(reason));
-    this.rosterAnswers = bindEach(ROSTER_STORES, (store) => bindEach(ROSTER_ANSWER_RESULTS, (result) => rosterAnswers.labels(store, result)));
+    this.rosterAnswers = bindEach(ROSTER_STORES, (store) => bindEach(ROSTER_ANSWER_RESULTS, (result) => rosterAnswers.tally(store, result)));
     this.rosterSeeds = bindEach(ROSTER_SEED_REASONS, (reason) => bindEach(ROSTER_SEED_OUTCOMES, (outcome) => rosterSeeds.labels(reason, outcome)));
     this.rosterLeaderChanges = bindEach(ROSTER_ROLES, (role) => rosterLeaderChanges.labels(role));
   }
