@@ -1,0 +1,10 @@
+import { createPresence, memoryCache } from '@presence/core';
+import { createMemoryTransport } from '@presence/core/testing';
+import { prometheusMetrics } from '@presence/metrics-prometheus';
+import { Registry } from 'prom-client';
+const registry = new Registry();
+const transport = createMemoryTransport({ respond: () => ({ body: { status: 200, message: 'OK', service: 'Presence', occupancy: 2, uuids: ['a', 'b'] } }) });
+const client = createPresence({ subscribeKey: 'sub-c-x', userId: 'bench', transport, plugins: [memoryCache({ ttlMs: 3_600_000 }), ...(process.env.M === '1' ? [prometheusMetrics({ registry })] : [])] });
+const input = { channels: ['lobby'] };
+for (let i = 0; i < Number(process.env.N ?? 1_000_000); i++) await client.hereNow(input);
+await client.close();
