@@ -1,0 +1,21 @@
+// The measured process of `instructions.ts`, run under valgrind's callgrind: builds the four
+// origin-path sides (lib/origin-sides.ts) against the emulator at BENCH_ORIGIN, then runs what the
+// parent asks over IPC. The parent zeroes and dumps callgrind's counters around each run.
+import { originSides, type Side } from './origin-sides.js';
+import { throughput } from './stats.js';
+
+/** Runs `requests` calls of one side; `collect` then runs a full GC (the process has --expose-gc). */
+export type WorkerMessage = { side: Side; requests: number; inFlight: number; collect?: boolean } | 'close';
+
+const origin = process.env.BENCH_ORIGIN!;
+const sides = await originSides(origin, process.env.BENCH_SIGNED === '1');
+process.on('message', async (message: WorkerMessage) => {
+  if (message === 'close') {
+    await sides.close();
+    process.exit(0);
+  }
+  await throughput(sides.sides[message.side], message.requests, message.inFlight);
+  if (message.collect) globalThis.gc!();
+  process.send!('done');
+});
+process.send!('ready');
