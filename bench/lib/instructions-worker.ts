@@ -7,8 +7,11 @@ import { throughput } from './stats.js';
 /** Runs `requests` calls of one side; `collect` then runs a full GC (the process has --expose-gc). */
 export type WorkerMessage = { side: Side; requests: number; inFlight: number; collect?: boolean } | 'close';
 
+const core = import.meta.resolve('@presence/core');
+if (!core.includes('/dist/')) throw new Error(`@presence/core resolves to ${core}, not to the build`);
 const origin = process.env.BENCH_ORIGIN!;
-const sides = await originSides(origin, process.env.BENCH_SIGNED === '1');
+// Ten minutes: under valgrind, on a busy machine, one request can take longer than the default 10 s.
+const sides = await originSides(origin, process.env.BENCH_SIGNED === '1', { timeoutMs: 600_000 });
 process.on('message', async (message: WorkerMessage) => {
   if (message === 'close') {
     await sides.close();

@@ -28,12 +28,21 @@ export interface OriginSides {
   close(): Promise<void>;
 }
 
-export async function originSides(origin: string, signed: boolean): Promise<OriginSides> {
+export interface OriginSidesOptions {
+  /**
+   * The client's call deadline and the SDK's request timeout, in ms (defaults: theirs). Under
+   * valgrind a request on a busy machine can take longer than the default 10 s.
+   */
+  timeoutMs?: number;
+}
+
+export async function originSides(origin: string, signed: boolean, options: OriginSidesOptions = {}): Promise<OriginSides> {
+  const { timeoutMs } = options;
   const keys = { subscribeKey: SUBSCRIBE_KEY, publishKey: PUBLISH_KEY, ...(signed ? { secretKey: BENCH_SECRET_KEY } : {}) };
   // Ours, as the README sets it up: keep-alive transport (signing when there is a secret key) and retry().
-  const client = createPresence({ ...keys, userId: 'bench', transport: httpTransport({ origin, maxSockets: MAX_SOCKETS }), plugins: [retry()] });
+  const client = createPresence({ ...keys, userId: 'bench', transport: httpTransport({ origin, maxSockets: MAX_SOCKETS }), plugins: [retry()], ...(timeoutMs ? { timeoutMs } : {}) });
   const hand = handClient({ ...keys, origin, userId: 'bench', sdkName: client.config.sdkName, maxSockets: MAX_SOCKETS });
-  const sdk = new PubNub({ ...keys, origin: new URL(origin).host, ssl: false, userId: 'bench', keepAlive: true, keepAliveSettings: { timeout: IDLE_SOCKET_MS }, enableEventEngine: false });
+  const sdk = new PubNub({ ...keys, origin: new URL(origin).host, ssl: false, userId: 'bench', keepAlive: true, keepAliveSettings: { timeout: IDLE_SOCKET_MS }, enableEventEngine: false, ...(timeoutMs ? { transactionalRequestTimeout: Math.ceil(timeoutMs / 1000) } : {}) });
 
   for (let i = 0; i < USERS; i++) {
     await client.heartbeat({ channels: [CHANNEL], heartbeat: 300, state: { [CHANNEL]: { n: i, name: `user ${i}` } }, userId: `user-${i}` });

@@ -1,0 +1,15 @@
+import { startEmulatorProcess } from './lib/emulator.js';
+import { BENCH_SECRET_KEY, originSides, PUBLISH_KEY, type Side } from './lib/origin-sides.js';
+import { throughput } from './lib/stats.js';
+const signed = process.env.BENCH_SIGNED === '1';
+const side = process.env.SIDE as Side;
+const emulator = await startEmulatorProcess(signed ? { secretKey: BENCH_SECRET_KEY, publishKey: PUBLISH_KEY } : {});
+const o = await originSides(emulator.origin, signed);
+await throughput(o.sides[side], 5000, 32);
+const before = process.cpuUsage();
+const N = Number(process.env.N ?? 40000);
+await throughput(o.sides[side], N, 32);
+const used = process.cpuUsage(before);
+console.log(side, ((used.user + used.system) / N).toFixed(1), 'µs/req');
+await o.close();
+await emulator.close();
