@@ -15,10 +15,11 @@
 // and the ratios of the medians. Built packages (run `pnpm build` first).
 //
 // INSTR_SETTINGS (default `signed,unsigned`: both at once, one core each), INSTR_WINDOWS (5),
-// INSTR_REQUESTS (2000 per window), INSTR_WARMUP (5000 per side), INSTR_SIDES (all four).
+// INSTR_REQUESTS (2000 per window), INSTR_WARMUP (5000 per side), INSTR_SIDES (all four),
+// INSTR_KEEP_DUMPS (a folder: keep each window's dump there, for `callgrind_annotate`).
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +35,9 @@ const REQUESTS = Number(process.env.INSTR_REQUESTS ?? 2000);
 const WARMUP = Number(process.env.INSTR_WARMUP ?? 5000);
 const SETTINGS = (process.env.INSTR_SETTINGS ?? 'signed,unsigned').split(',') as Array<'signed' | 'unsigned'>;
 const MEASURED = (process.env.INSTR_SIDES?.split(',') ?? SIDES) as Side[];
+/** A folder to keep every window's callgrind dump in, for `callgrind_annotate` (which C++ and builtin functions, GC included, took the instructions). */
+const KEEP_DUMPS = process.env.INSTR_KEEP_DUMPS;
+if (KEEP_DUMPS) mkdirSync(KEEP_DUMPS, { recursive: true });
 const run = promisify(execFile);
 
 const core = import.meta.resolve('@presence/core');
@@ -74,7 +78,8 @@ async function measure(setting: 'signed' | 'unsigned'): Promise<Record<Side, num
       const dumps = readdirSync(dir).filter((name) => name.startsWith(`callgrind.${worker.pid}.`));
       if (dumps.length !== 1) throw new Error(`expected one callgrind dump in ${dir}, found ${dumps.join(', ')}`);
       const text = readFileSync(path.join(dir, dumps[0]!), 'utf8');
-      rmSync(path.join(dir, dumps[0]!));
+      if (KEEP_DUMPS) renameSync(path.join(dir, dumps[0]!), path.join(KEEP_DUMPS, `${setting}-${side}-${window + 1}.callgrind`));
+      else rmSync(path.join(dir, dumps[0]!));
       const total = /^(?:totals|summary): (\d+)/m.exec(text);
       if (!total) throw new Error('the callgrind dump has no totals line');
       counts[side].push(Number(total[1]) / REQUESTS);
