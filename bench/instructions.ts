@@ -10,8 +10,8 @@
 // counters, the worker runs the window, `callgrind_control -d` dumps them, and the dump's `totals:`
 // line is the window's instruction count (every thread of the process: JIT, GC, libuv). Each window
 // starts after a short burst that reopens the side's keep-alive pool, so no window pays for
-// connections another one's idle time closed, and after a full GC, so that each window pays for the
-// collections its own garbage causes and not for another side's. Prints every window, the median and spread per side,
+// connections another one's idle time closed. (No forced GC between windows: a forced full GC
+// shrinks the young generation and tripled the counts of the windows after it.) Prints every window, the median and spread per side,
 // and the ratios of the medians. Built packages (run `pnpm build` first).
 //
 // INSTR_SETTINGS (default `signed,unsigned`: both at once, one core each), INSTR_WINDOWS (5),
@@ -50,7 +50,7 @@ async function measure(setting: 'signed' | 'unsigned'): Promise<Record<Side, num
   const dir = mkdtempSync(path.join(os.tmpdir(), 'presence-callgrind-'));
   const worker = spawn('valgrind', [
     '--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${dir}/callgrind.%p`,
-    process.execPath, '--expose-gc', '--import', 'tsx', fileURLToPath(new URL('./lib/instructions-worker.ts', import.meta.url)),
+    process.execPath, '--import', 'tsx', fileURLToPath(new URL('./lib/instructions-worker.ts', import.meta.url)),
   ], { env: { ...process.env, BENCH_ORIGIN: emulator.origin, BENCH_SIGNED: signed ? '1' : '0' }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   let stderr = '';
   worker.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
@@ -71,7 +71,7 @@ async function measure(setting: 'signed' | 'unsigned'): Promise<Record<Side, num
   for (let window = 0; window < WINDOWS; window++) {
     for (let i = 0; i < MEASURED.length; i++) {
       const side = MEASURED[(window + i) % MEASURED.length]!;
-      await ask({ side, requests: 2 * IN_FLIGHT, inFlight: IN_FLIGHT, collect: true });
+      await ask({ side, requests: 2 * IN_FLIGHT, inFlight: IN_FLIGHT });
       await callgrind('-z');
       await ask({ side, requests: REQUESTS, inFlight: IN_FLIGHT });
       await callgrind('-d');

@@ -4,8 +4,8 @@
 import { originSides, type Side } from './origin-sides.js';
 import { throughput } from './stats.js';
 
-/** Runs `requests` calls of one side; `collect` then runs a full GC (the process has --expose-gc). */
-export type WorkerMessage = { side: Side; requests: number; inFlight: number; collect?: boolean } | 'close';
+/** Runs `requests` calls of one side, `inFlight` at a time. */
+export type WorkerMessage = { side: Side; requests: number; inFlight: number } | 'close';
 
 const core = import.meta.resolve('@presence/core');
 if (!core.includes('/dist/')) throw new Error(`@presence/core resolves to ${core}, not to the build`);
@@ -18,7 +18,6 @@ process.on('message', async (message: WorkerMessage) => {
     process.exit(0);
   }
   await throughput(sides.sides[message.side], message.requests, message.inFlight);
-  if (message.collect) globalThis.gc!();
   process.send!('done');
 });
 process.send!('ready');
