@@ -24,6 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { gcInstructions, JIT_FUNCTION } from './lib/callgrind.js';
 import { startEmulatorProcess } from './lib/emulator.js';
 import type { WorkerMessage } from './lib/instructions-worker.js';
 import { BENCH_SECRET_KEY, PUBLISH_KEY, SIDES, type Side } from './lib/origin-sides.js';
@@ -43,7 +44,16 @@ const run = promisify(execFile);
 const core = import.meta.resolve('@presence/core');
 if (!core.includes('/dist/')) throw new Error(`@presence/core resolves to ${core}, not to the build: run without --conditions=@presence/source`);
 
-async function measure(setting: 'signed' | 'unsigned'): Promise<Record<Side, number[]>> {
+interface Counts {
+  /** Instructions per request, every window. */
+  all: Record<Side, number[]>;
+  /** Of which the garbage collector's, every window. */
+  gc: Record<Side, number[]>;
+  /** Of which the optimizing compiler's, every window. */
+  jit: Record<Side, number[]>;
+}
+
+async function measure(setting: 'signed' | 'unsigned'): Promise<Counts> {
   const signed = setting === 'signed';
   const log = (text: string) => process.stderr.write(`instructions ${setting}: ${text}\n`);
   const emulator = await startEmulatorProcess(signed ? { secretKey: BENCH_SECRET_KEY, publishKey: PUBLISH_KEY } : {});
@@ -68,6 +78,8 @@ async function measure(setting: 'signed' | 'unsigned'): Promise<Record<Side, num
   for (const side of MEASURED) await ask({ side, requests: WARMUP, inFlight: IN_FLIGHT });
   await callgrind('-i', 'on');
   const counts = Object.fromEntries(MEASURED.map((side) => [side, [] as number[]])) as Record<Side, number[]>;
+  const collected = Object.fromEntries(MEASURED.map((side) => [side, [] as number[]])) as Record<Side, number[]>;
+  const compiled = Object.fromEntries(MEASURED.map((side) => [side, [] as number[]])) as Record<Side, number[]>;
   for (let window = 0; window < WINDOWS; window++) {
     for (let i = 0; i < MEASURED.length; i++) {
       const side = MEASURED[(window + i) % MEASURED.length]!;
@@ -83,7 +95,9 @@ async function measure(setting: 'signed' | 'unsigned'): Promise<Record<Side, num
       const total = /^(?:totals|summary): (\d+)/m.exec(text);
       if (!total) throw new Error('the callgrind dump has no totals line');
       counts[side].push(Number(total[1]) / REQUESTS);
-      log(`window ${window + 1} ${side}: ${Math.round(Number(total[1]) / REQUESTS).toLocaleString('en-US')} instructions/request`);
+      collected[side].push(gcInstructions(text) / REQUESTS);
+      compiled[side].push(gcInstructions(text, JIT_FUNCTION) / REQUESTS);
+      log(`window ${window + 1} ${side}: ${Math.round(Number(total[1]) / REQUESTS).toLocaleString('en-US')} instructions/request, ${Math.round(collected[side].at(-1)!).toLocaleString('en-US')} of them GC, ${Math.round(compiled[side].at(-1)!).toLocaleString('en-US')} JIT compiler`);
     }
   }
   log(`measured in ${((Date.now() - started) / 1000).toFixed(0)} s`);
@@ -93,29 +107,34 @@ async function measure(setting: 'signed' | 'unsigned'): Promise<Record<Side, num
   await emulator.close();
   rmSync(dir, { recursive: true, force: true });
   if (signatureFailures > 0) throw new Error(`the emulator refused ${signatureFailures} signatures`);
-  return counts;
+  return { all: counts, gc: collected, jit: compiled };
 }
 
 const k = (value: number) => `${(value / 1000).toFixed(1)}k`;
 const results = await Promise.all(SETTINGS.map(measure));
+const spread = (values: number[]) => `${k(quantile(values, 0))}–${k(quantile(values, 1))}`;
 const lines = [
   `Instructions per here-now (callgrind), ${IN_FLIGHT} in flight, ${WINDOWS} windows of ${REQUESTS} requests per side after ${WARMUP} warm-up requests; Node ${process.version}; ${new Date().toISOString()}.`,
   '',
-  '| setting | side | instructions/request, median | spread (min–max) | every window |',
-  '|---|---|---|---|---|',
+  '| setting | side | instructions/request, median (min–max) | outside GC and JIT, median (min–max) | GC, median (min–max) | JIT compiler, median (min–max) | every window: all / outside GC and JIT |',
+  '|---|---|---|---|---|---|---|',
 ];
 SETTINGS.forEach((setting, s) => {
   for (const side of MEASURED) {
-    const values = results[s]![side];
-    lines.push(`| ${setting} | ${side} | **${k(median(values))}** | ${k(quantile(values, 0))}–${k(quantile(values, 1))} (${((quantile(values, 1) / quantile(values, 0) - 1) * 100).toFixed(1)}%) | ${values.map(k).join(' ')} |`);
+    const all = results[s]!.all[side];
+    const { gc, jit } = { gc: results[s]!.gc[side], jit: results[s]!.jit[side] };
+    const mutator = all.map((value, i) => value - gc[i]! - jit[i]!);
+    lines.push(`| ${setting} | ${side} | **${k(median(all))}** (${spread(all)}) | **${k(median(mutator))}** (${spread(mutator)}) | ${k(median(gc))} (${spread(gc)}) | ${k(median(jit))} (${spread(jit)}) | ${all.map((value, i) => `${k(value)} / ${k(mutator[i]!)}`).join(', ')} |`);
   }
 });
 const ratios: string[] = [];
 SETTINGS.forEach((setting, s) => {
-  const m = (side: Side) => median(results[s]![side]);
-  if (MEASURED.includes('client') && MEASURED.includes('hand')) ratios.push(`${setting}: hand / client ${(m('hand') / m('client')).toFixed(2)}`);
-  if (MEASURED.includes('client') && MEASURED.includes('raw')) ratios.push(`${setting}: raw / client ${(m('raw') / m('client')).toFixed(2)}`);
-  if (MEASURED.includes('client') && MEASURED.includes('sdk')) ratios.push(`${setting}: sdk / client ${(m('sdk') / m('client')).toFixed(2)}`);
+  const all = (side: Side) => median(results[s]!.all[side]);
+  const mutator = (side: Side) => median(results[s]!.all[side].map((value, i) => value - results[s]!.gc[side][i]! - results[s]!.jit[side][i]!));
+  for (const baseline of ['hand', 'raw', 'sdk'] as const) {
+    if (!MEASURED.includes('client') || !MEASURED.includes(baseline)) continue;
+    ratios.push(`${setting}: ${baseline} / client ${(all(baseline) / all('client')).toFixed(2)} (outside GC and JIT ${(mutator(baseline) / mutator('client')).toFixed(2)})`);
+  }
 });
 lines.push('', `Ratios of the medians (baseline / client: above 1, the client executes fewer instructions): ${ratios.join('; ')}.`);
 console.log(lines.join('\n'));
