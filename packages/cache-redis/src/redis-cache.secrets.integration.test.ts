@@ -1,8 +1,9 @@
-import { createPresence, type Plugin } from '@presence/core';
+import { createPresence } from '@presence/core';
 import { createEmulator, type Emulator } from '@presence/emulator';
 import { httpTransport } from '@presence/transport-http';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { dumpRedis, signatureSpy } from '../test/helpers.js';
 import { connect, startRedisServer, type RedisServer } from './testing.js';
 import { redisCache } from './redis-cache.js';
 
@@ -34,21 +35,8 @@ it('puts no auth key, secret key, signature or channel name in any Redis key, va
   monitor.on('pmessage', (_pattern: string, channel: string, message: string) => messages.push(channel, message));
   await monitor.psubscribe('*');
 
-  // Record every signature the transport sent, to look for them in Redis afterwards.
-  const signatures: string[] = [];
-  const spy: Plugin = {
-    name: 'signatureSpy',
-    apply(stack) {
-      stack.add(
-        (next) => (call) => {
-          const signature = call.request?.query.find(([name]) => name === 'signature')?.[1];
-          if (signature) signatures.push(signature);
-          return next(call);
-        },
-        { name: 'signatureSpy', step: 'finalize', priority: -1000 },
-      );
-    },
-  };
+  // Every signature the transport sent, to look for them in Redis afterwards.
+  const { plugin: spy, signatures } = signatureSpy();
   const cache = redisCache({ redis, commandTimeoutMs: 1000 });
   const client = createPresence({
     subscribeKey: 'sub-c-demo',
@@ -74,15 +62,8 @@ it('puts no auth key, secret key, signature or channel name in any Redis key, va
   }
   expect(signatures.length).toBeGreaterThan(3);
 
-  const keys = await redis.keys('*');
+  const { keys, contents } = await dumpRedis(redis);
   expect(keys.some((k) => k.endsWith(':v'))).toBe(true);
-  const contents: string[] = [];
-  for (const key of keys) {
-    const type = await redis.type(key);
-    if (type === 'string') contents.push((await redis.get(key))!);
-    else if (type === 'set') contents.push(...(await redis.smembers(key)));
-    else throw new Error(`unexpected ${type} key in Redis`);
-  }
   expect(contents.join('').length).toBeGreaterThan(0);
   expect(messages.length).toBeGreaterThan(0);
   const everything = [...keys, ...contents, ...messages].join('\n');

@@ -1,9 +1,9 @@
-import { createPresence, type Plugin, type PresenceClient } from '@presence/core';
+import { createPresence, type PresenceClient } from '@presence/core';
 import { createEmulator, type Emulator } from '@presence/emulator';
 import { httpTransport } from '@presence/transport-http';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { eventually } from '../test/helpers.js';
+import { dumpRedis, eventually, signatureSpy } from '../test/helpers.js';
 import { redisRoster, type RedisRosterPlugin } from './index.js';
 import { connect, startRedisServer, type RedisServer } from './testing.js';
 
@@ -32,20 +32,7 @@ it('redisRoster puts no auth key, secret key or signature in any Redis key, valu
   const messages: string[] = [];
   monitor.on('pmessage', (_pattern: string, channel: string, message: string) => messages.push(channel, message));
   await monitor.psubscribe('*');
-  const signatures: string[] = [];
-  const spy: Plugin = {
-    name: 'signatureSpy',
-    apply(stack) {
-      stack.add(
-        (next) => (call) => {
-          const signature = call.request?.query.find(([name]) => name === 'signature')?.[1];
-          if (signature) signatures.push(signature);
-          return next(call);
-        },
-        { name: 'signatureSpy', step: 'finalize', priority: -1000 },
-      );
-    },
-  };
+  const { plugin: spy, signatures } = signatureSpy();
   const replicas: Array<{ client: PresenceClient; live: RedisRosterPlugin }> = [];
   for (let i = 0; i < 2; i++) {
     const redis = await connect(server.port);
@@ -64,10 +51,9 @@ it('redisRoster puts no auth key, secret key or signature in any Redis key, valu
   expect(signatures.length).toBeGreaterThan(2);
   const reader = await connect(server.port);
   connections.push(reader);
-  const keys = await reader.keys('*');
+  const { keys, contents } = await dumpRedis(reader);
   expect(keys.some((k) => k.endsWith(':snapshot'))).toBe(true);
-  const contents: string[] = [];
-  for (const key of keys) if ((await reader.type(key)) === 'string') contents.push((await reader.get(key))!);
+  expect(contents.join('').length).toBeGreaterThan(0);
   expect(messages.length).toBeGreaterThan(0);
   const everything = [...keys, ...contents, ...messages].join('\n');
   for (const secret of [AUTH_KEY, SECRET_KEY, ...signatures]) expect(everything).not.toContain(secret);

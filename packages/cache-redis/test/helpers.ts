@@ -1,4 +1,4 @@
-import { createPresence, type PresenceClient, type PresenceEventMap, type Transport } from '@presence/core';
+import { createPresence, type Plugin, type PresenceClient, type PresenceEventMap, type Transport } from '@presence/core';
 import type { Redis } from 'ioredis';
 import { redisCache, type RedisCacheOptions, type RedisCachePlugin } from '../src/index.js';
 import { sleep } from './upstream.js';
@@ -41,4 +41,41 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
     if (performance.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
     await sleep(stepMs);
   }
+}
+
+/** A plugin that records every request signature the client sends, to look for them where they must not be. */
+export function signatureSpy(): { plugin: Plugin; signatures: string[] } {
+  const signatures: string[] = [];
+  const plugin: Plugin = {
+    name: 'signatureSpy',
+    apply(stack) {
+      stack.add(
+        (next) => (call) => {
+          const signature = call.request?.query.find(([name]) => name === 'signature')?.[1];
+          if (signature) signatures.push(signature);
+          return next(call);
+        },
+        // Innermost: after signing, so it sees the signature that goes on the wire.
+        { name: 'signatureSpy', step: 'finalize', priority: -1000 },
+      );
+    },
+  };
+  return { plugin, signatures };
+}
+
+/** Every key in Redis and everything stored under it, whatever its type, as text. */
+export async function dumpRedis(redis: Redis): Promise<{ keys: string[]; contents: string[] }> {
+  const keys = await redis.keys('*');
+  const contents: string[] = [];
+  for (const key of keys) {
+    const type = await redis.type(key);
+    if (type === 'string') contents.push((await redis.get(key)) ?? '');
+    else if (type === 'set') contents.push(...(await redis.smembers(key)));
+    else if (type === 'hash') contents.push(...Object.entries(await redis.hgetall(key)).flat());
+    else if (type === 'list') contents.push(...(await redis.lrange(key, 0, -1)));
+    else if (type === 'zset') contents.push(...(await redis.zrange(key, 0, -1)));
+    else if (type === 'stream') contents.push(...(await redis.xrange(key, '-', '+')).flat(2));
+    else if (type !== 'none') throw new Error(`dumpRedis: no reader for the Redis type ${type} (key ${key})`);
+  }
+  return { keys, contents };
 }

@@ -57,6 +57,7 @@ export { PresenceNetworkError, type PresenceNetworkErrorOptions } from './errors
 export { PresenceTimeoutError } from './errors/timeout-error.js';
 export { PresenceAbortError } from './errors/abort-error.js';
 export { PresenceSerializationError, type PresenceSerializationErrorOptions } from './errors/serialization-error.js';
+export { retryReasonOf } from './errors/retry-reason.js';
 
 // Events and logging
 export {

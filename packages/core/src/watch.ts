@@ -2,8 +2,8 @@ import { findUnknownKey, unknownKeyMessage } from './option-keys.js';
 import { sleep } from './deadline.js';
 import { PresenceAbortError } from './errors/abort-error.js';
 import type { PresenceApiError } from './errors/api-error.js';
-import type { PresenceNetworkError } from './errors/network-error.js';
 import { PresenceError } from './errors/presence-error.js';
+import { retryReasonOf } from './errors/retry-reason.js';
 import { PresenceValidationError } from './errors/validation-error.js';
 import type { PresenceEvents, WatchReconnectReason } from './events.js';
 import type { SafeLogger } from './logger.js';
@@ -70,28 +70,12 @@ export interface WatchContext<S> {
 const LEAVE_TIMEOUT_MS = 2000;
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
-const TIMEOUT_ERRNOS = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT']);
-
 /** Why a failed long-poll is worth reconnecting, or undefined when the watch must end with the error (400, 403, bad input…). */
 export function watchReconnectReasonOf(error: unknown): WatchReconnectReason | undefined {
-  if (!PresenceError.isInstance(error)) return undefined;
-  switch (error.code) {
-    case 'network_error':
-      if ((error as PresenceNetworkError).staleConnection) return 'stale_connection';
-      return TIMEOUT_ERRNOS.has((error as PresenceNetworkError).errno ?? '') ? 'timeout' : 'network_error';
-    case 'timeout':
-      return 'timeout';
-    case 'protocol_error':
-      // A truncated or garbled body: the same cursor asked again gets a readable answer.
-      return 'protocol_error';
-    case 'api_error': {
-      const { status } = error as PresenceApiError;
-      if (status === 429) return 'rate_limited';
-      return status >= 500 ? 'server_error' : undefined;
-    }
-    default:
-      return undefined;
-  }
+  // A truncated or garbled body: the same cursor asked again gets a readable answer. (retry()
+  // leaves protocol errors alone: a one-off request that failed that way is not sent again.)
+  if (PresenceError.isInstance(error) && error.code === 'protocol_error') return 'protocol_error';
+  return retryReasonOf(error);
 }
 
 /** Whether timetoken `a` is later than `b` (digit strings of up to 20 digits: longer is later, else compare as text). */

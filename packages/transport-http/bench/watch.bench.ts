@@ -6,73 +6,18 @@
 // spreads and the ratios.
 //
 //   pnpm --filter @presence/transport-http bench:watch      (BENCH_ROUNDS, BENCH_EVENTS to change the size)
-import { fork } from 'node:child_process';
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { createPresence } from '@presence/core';
-import PubNub from 'pubnub';
 import { httpTransport } from '../src/index.js';
+import { startWatchRace, type RaceRound as Round } from './watch-race.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 5000);
-const SUB = 'bench';
-
-const child = fork(fileURLToPath(new URL('./watch-emulator-process.ts', import.meta.url)), {
-  env: { ...process.env, BENCH_EVENTS: String(EVENTS) },
-  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+const race = await startWatchRace({
+  events: EVENTS,
+  client: (origin) => createPresence({ subscribeKey: 'bench', userId: 'bench-watch', transport: httpTransport({ origin }) }),
 });
-const emulator = await new Promise<{ origin: string; port: number }>((resolve, reject) => {
-  child.once('message', (message) => resolve(message as { origin: string; port: number }));
-  child.once('exit', (code) => reject(new Error(`the emulator process exited (${code}) before it started`)));
-});
-const transport = httpTransport({ origin: emulator.origin });
-const presence = createPresence({ subscribeKey: SUB, userId: 'bench-watch', transport });
-const sdk = new PubNub({ origin: `127.0.0.1:${emulator.port}`, ssl: false, subscribeKey: SUB, userId: 'bench-sdk', logVerbosity: false });
-
-// Counters each consumer bumps; a round waits for its consumer's count to reach the target.
-const received = { watch: 0, sdk: 0 };
-let wake: (() => void) | undefined;
-const bump = (who: 'watch' | 'sdk'): void => {
-  received[who]++;
-  wake?.();
-};
-
-let connected!: () => void;
-const watchReady = new Promise<void>((resolve) => (connected = resolve));
-const watch = presence.watch({ channels: ['room-watch'], onConnect: () => connected() });
-const consuming = (async () => {
-  for await (const event of watch) if (event.type === 'join') bump('watch');
-})();
-
-let sdkConnected!: () => void;
-const sdkReady = new Promise<void>((resolve) => (sdkConnected = resolve));
-sdk.addListener({
-  presence: (event) => {
-    if (event.action === 'join') bump('sdk');
-  },
-  status: (status) => {
-    if (String(status.category) === 'PNConnectedCategory') sdkConnected();
-  },
-});
-sdk.subscribe({ channels: ['room-sdk-pnpres'] });
-await Promise.all([watchReady, sdkReady]);
-
-interface Round {
-  eventsPerSecond: number;
-  cpuMicrosPerEvent: number;
-}
-async function round(who: 'watch' | 'sdk'): Promise<Round> {
-  const target = received[who] + EVENTS;
-  const channel = who === 'watch' ? 'room-watch' : 'room-sdk';
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  child.send({ burst: EVENTS, channel });
-  while (received[who] < target) await new Promise<void>((resolve) => (wake = resolve));
-  wake = undefined;
-  const seconds = (performance.now() - started) / 1000;
-  const used = process.cpuUsage(cpu);
-  return { eventsPerSecond: EVENTS / seconds, cpuMicrosPerEvent: (used.user + used.system) / EVENTS };
-}
+const round = (who: 'watch' | 'sdk'): Promise<Round> => race.round(who);
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -108,9 +53,4 @@ const cpuRatios = cost('watch').map((w, i) => w / cost('sdk')[i]!);
 console.log(`ratio watch()/SDK events/s: median of rounds ${median(ratios).toFixed(2)} (spread ${spread(ratios, 2)}); CPU per event: ${median(cpuRatios).toFixed(2)} (spread ${spread(cpuRatios, 2)})`);
 console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
-await watch.return();
-await consuming;
-sdk.unsubscribeAll();
-sdk.destroy();
-await presence.close();
-child.send('close');
+await race.close();

@@ -7,5 +7,7 @@ export {
   type HttpTransportOptions,
 } from './http-transport.js';
 export { signing, signingMiddleware, signingOptions, signRequest, stringToSign, type SignatureInput, type SigningOptions } from './signing.js';
-export { retry, retryOptions, retryReasonOf, safeToRepeat, type RetryOptions, type RetryPlugin } from './retry.js';
+export { retry, retryOptions, safeToRepeat, type RetryOptions, type RetryPlugin } from './retry.js';
+// Defined in core (watch() reconnects on the same reasons); exported here too, where it was first.
+export { retryReasonOf } from '@presence/core';
 export { retryBudget, type RetryBudget, type RetryBudgetOptions } from './retry-budget.js';

@@ -6,11 +6,12 @@ import {
   PresenceNetworkError,
   PresenceProtocolError,
   PresenceValidationError,
+  retryReasonOf,
   type PresenceEventMap,
 } from '@presence/core';
 import { createMemoryTransport, startLagProbe, type ScriptedResponse } from '@presence/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { retry, retryReasonOf, type RetryOptions } from './retry.js';
+import { retry, type RetryOptions } from './retry.js';
 import { retryBudget } from './retry-budget.js';
 
 const OK: ScriptedResponse = { body: { status: 200, message: 'OK', service: 'Presence', occupancy: 1, uuids: ['u1'] } };

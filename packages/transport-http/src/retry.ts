@@ -2,7 +2,6 @@ import {
   describeValue,
   deriveCall,
   PresenceConfigurationError,
-  PresenceError,
   sleep,
   type AnyOperation,
   type Call,
@@ -10,8 +9,7 @@ import {
   type MiddlewareOptions,
   type Plugin,
   type PresenceApiError,
-  type PresenceNetworkError,
-  type RetryReason,
+  retryReasonOf,
   rejectUnknownOptions,
 } from '@presence/core';
 import { retryBudget, type RetryBudget } from './retry-budget.js';
@@ -35,31 +33,6 @@ export interface RetryPlugin extends Plugin {
 
 /** Outermost in the finalize step, so every attempt passes through `commonParams` and `signing` again. */
 export const retryOptions: MiddlewareOptions = { name: 'retry', step: 'finalize', priority: 100 };
-
-const TIMEOUT_ERRNOS = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT']);
-
-/**
- * Why an attempt's error is worth another try, or undefined when it is not: network errors and
- * attempt timeouts, 429 and 5xx (a "false 200" with a 5xx status included). Never 4xx,
- * validation, protocol or serialization errors.
- */
-export function retryReasonOf(error: unknown): RetryReason | undefined {
-  if (!PresenceError.isInstance(error)) return undefined;
-  switch (error.code) {
-    case 'network_error':
-      if ((error as PresenceNetworkError).staleConnection) return 'stale_connection';
-      return TIMEOUT_ERRNOS.has((error as PresenceNetworkError).errno ?? '') ? 'timeout' : 'network_error';
-    case 'timeout':
-      return 'timeout';
-    case 'api_error': {
-      const { status, retryable } = error as PresenceApiError;
-      if (!retryable) return undefined;
-      return status === 429 ? 'rate_limited' : 'server_error';
-    }
-    default:
-      return undefined;
-  }
-}
 
 // Every built-in write sets rather than adds (a heartbeat, a leave, a state), so repeating it
 // leaves the service as once would. A custom operation is safe to repeat only if it is a read.
