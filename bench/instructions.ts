@@ -10,7 +10,9 @@
 // counters, the worker runs the window, `callgrind_control -d` dumps them, and the dump's `totals:`
 // line is the window's instruction count (every thread of the process: JIT, GC, libuv). Each window
 // starts after a short burst that reopens the side's keep-alive pool, so no window pays for
-// connections another one's idle time closed. (No forced GC between windows: a forced full GC
+// connections another one's idle time closed. The measured process runs without V8's memory reducer
+// and bytecode flushing: both fire on wall-clock time, which valgrind stretches 50–100×, and made
+// whole windows of extra major GCs and recompilation. (No forced GC between windows: a forced full GC
 // shrinks the young generation and tripled the counts of the windows after it.) Prints every window, the median and spread per side,
 // and the ratios of the medians. Built packages (run `pnpm build` first).
 //
@@ -60,7 +62,7 @@ async function measure(setting: 'signed' | 'unsigned'): Promise<Counts> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'presence-callgrind-'));
   const worker = spawn('valgrind', [
     '--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${dir}/callgrind.%p`,
-    process.execPath, '--import', 'tsx', fileURLToPath(new URL('./lib/instructions-worker.ts', import.meta.url)),
+    process.execPath, '--no-memory-reducer', '--no-flush-bytecode', '--import', 'tsx', fileURLToPath(new URL('./lib/instructions-worker.ts', import.meta.url)),
   ], { env: { ...process.env, BENCH_ORIGIN: emulator.origin, BENCH_SIGNED: signed ? '1' : '0' }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   let stderr = '';
   worker.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
@@ -103,6 +105,8 @@ async function measure(setting: 'signed' | 'unsigned'): Promise<Counts> {
   log(`measured in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   await ask('close').catch(() => undefined);
   await exited;
+  const resent = /instructions worker: .*/.exec(stderr);
+  if (resent) log(resent[0]);
   const { signatureFailures } = await emulator.setLatency(0);
   await emulator.close();
   rmSync(dir, { recursive: true, force: true });
