@@ -141,7 +141,7 @@ export async function startApp(config: AppConfig, options: AppOptions = {}): Pro
         const state = await whenReady(client, 3000);
         if (state === 'unknown_host') throw new StartupError('REDIS_URL', `the host "${new URL(config.redisUrl).hostname}" is not known; check the host name.`);
         if (state !== 'ready') options.logger?.warn({ reason: 'redis_not_ready' }, 'Redis is not ready; serving from upstream until it is');
-        cache = redisCache({ redis: client, ttlMs: config.cacheTtlMs });
+        cache = redisCache({ redis: client, ttlMs: config.cacheTtlMs, commandTimeoutMs: config.redisCommandTimeoutMs });
         readiness.redis = async () => ((await client.ping()) === 'PONG' ? undefined : 'Redis did not answer PING');
       }
       const roster = wireRoster({ rooms: config.rooms, upstreamCacheMs: emulator ? 0 : 3000, ...(redis ? { redis } : {}) });

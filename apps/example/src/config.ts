@@ -14,6 +14,8 @@ export interface AppConfig {
   /** Simulated users who heartbeat, change state and leave over time. */
   readonly simulate: boolean;
   readonly cacheTtlMs: number;
+  /** Deadline of each Redis command of the shared cache; past it a call goes upstream (fail-open). */
+  readonly redisCommandTimeoutMs: number;
   /** Deadline of each presence call, retries included. */
   readonly timeoutMs: number;
 }
@@ -109,6 +111,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
   const cacheTtlMs = integer(env, 'CACHE_TTL_MS', 3000, 1, 60_000);
   const timeoutMs = integer(env, 'PRESENCE_TIMEOUT_MS', 10_000, 1, 600_000);
+  const redisCommandTimeoutMs = integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 50, 1, 60_000);
   const rooms = roomList(env, 'ROOMS', ['lobby', 'engineering', 'random']);
   const userId = text(env, 'PUBNUB_USER_ID') ?? 'presence-example';
   if ([...userId].length > 92) throw new ConfigError('PUBNUB_USER_ID', 'may have at most 92 characters.');
@@ -136,6 +139,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     rooms,
     simulate: flag(env, 'SIMULATE', upstream.kind === 'emulator'),
     cacheTtlMs,
+    redisCommandTimeoutMs,
     timeoutMs,
   };
 }

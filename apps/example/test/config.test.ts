@@ -4,7 +4,7 @@ import { ConfigError, describeConfig, loadConfig } from '../src/config.js';
 describe('configuration', () => {
   test('embedded defaults: emulator, memory cache, port 3000, one replica, simulated users', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 3000, host: '127.0.0.1', replicas: 1, upstream: { kind: 'emulator' }, redisUrl: undefined, simulate: true, cacheTtlMs: 3000, timeoutMs: 10_000 });
+    expect(config).toMatchObject({ port: 3000, host: '127.0.0.1', replicas: 1, upstream: { kind: 'emulator' }, redisUrl: undefined, simulate: true, cacheTtlMs: 3000, redisCommandTimeoutMs: 50, timeoutMs: 10_000 });
   });
 
   test('ROOMS: the rooms the page shows, in order, without repeats', () => {
@@ -40,6 +40,7 @@ describe('configuration', () => {
     ['PUBNUB_PUBLISH_KEY', { PUBNUB_SUBSCRIBE_KEY: 's', PUBNUB_SECRET_KEY: 'x' }],
     ['SIMULATE', { SIMULATE: 'maybe' }],
     ['CACHE_TTL_MS', { CACHE_TTL_MS: '-5' }],
+    ['REDIS_COMMAND_TIMEOUT_MS', { REDIS_COMMAND_TIMEOUT_MS: '0' }],
     ['PRESENCE_TIMEOUT_MS', { PRESENCE_TIMEOUT_MS: '1.5' }],
     ['ROOMS', { ROOMS: 'lobby,tea room' }],
     ['ROOMS', { ROOMS: 'lobby,a*b' }],

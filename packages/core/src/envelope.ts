@@ -47,6 +47,18 @@ function apiError(
   });
 }
 
+type SecretsOrThunk = readonly (Secret | string | undefined)[] | (() => readonly (Secret | string | undefined)[]);
+
+// Module-level, not closures made per response: only an error reads them, and the build's
+// keepNames makes every named closure cost a defineProperty when it is created.
+function secretsOf(secretsOrThunk: SecretsOrThunk): readonly (Secret | string | undefined)[] {
+  return typeof secretsOrThunk === 'function' ? secretsOrThunk() : secretsOrThunk;
+}
+
+function excerptOfBody(response: PresenceResponse, secretsOrThunk: SecretsOrThunk): string {
+  return excerptOf(response.body, secretsOf(secretsOrThunk));
+}
+
 /**
  * Checks a response the way PubNub's service answers (protocol notes §1.5, §5): content type,
  * JSON object body, HTTP status ≥ 400, and the "false 200" whose body says status ≥ 400.
@@ -56,9 +68,8 @@ export function readEnvelope(
   response: PresenceResponse,
   operation: OperationName,
   /** What no excerpt may show; a function is only called when an error is built. */
-  secretsOrThunk: readonly (Secret | string | undefined)[] | (() => readonly (Secret | string | undefined)[]) = [],
+  secretsOrThunk: SecretsOrThunk = [],
 ): JsonObject {
-  const secrets = (): readonly (Secret | string | undefined)[] => (typeof secretsOrThunk === 'function' ? secretsOrThunk() : secretsOrThunk);
   let body: unknown;
   let parsed = false;
   try {
@@ -70,31 +81,30 @@ export function readEnvelope(
 
   if (response.status >= 400) {
     // An error page (HTML from a proxy, an empty 500) is still the service saying no.
-    throw apiError(parsed && isObject(body) ? body : undefined, response, operation, secrets());
+    throw apiError(parsed && isObject(body) ? body : undefined, response, operation, secretsOf(secretsOrThunk));
   }
 
   const contentType = response.headers['content-type'] ?? '';
-  const excerpt = (): string => excerptOf(response.body, secrets());
   if (!/json|javascript/i.test(contentType)) {
     throw new PresenceProtocolError(
       `${operation}: expected a JSON response but the content type was ${contentType ? `"${contentType}"` : 'missing'} (HTTP ${response.status}). Check that the origin points at a PubNub presence service.`,
-      { operation, status: response.status, excerpt: excerpt() },
+      { operation, status: response.status, excerpt: excerptOfBody(response, secretsOrThunk) },
     );
   }
   if (!parsed) {
     throw new PresenceProtocolError(
       `${operation}: the response body is not valid JSON (HTTP ${response.status}); it may be truncated. Retry, and report it if it persists.`,
-      { operation, status: response.status, excerpt: excerpt() },
+      { operation, status: response.status, excerpt: excerptOfBody(response, secretsOrThunk) },
     );
   }
   if (!isObject(body)) {
     throw new PresenceProtocolError(`${operation}: expected a JSON object in the response body.`, {
       operation,
       status: response.status,
-      excerpt: excerpt(),
+      excerpt: excerptOfBody(response, secretsOrThunk),
     });
   }
   const saysError = body.error === 1 || body.error === true || isObject(body.error);
-  if (saysError || (typeof body.status === 'number' && body.status >= 400)) throw apiError(body, response, operation, secrets());
+  if (saysError || (typeof body.status === 'number' && body.status >= 400)) throw apiError(body, response, operation, secretsOf(secretsOrThunk));
   return body;
 }

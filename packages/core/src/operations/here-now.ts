@@ -1,6 +1,6 @@
 import { PresenceValidationError } from '../errors/validation-error.js';
 import { checkBoolean, checkInput, checkInteger, checkNames, MAX_LIMIT, requireTargets } from '../validate.js';
-import type { JsonValue, Operation, QueryParam } from '../types.js';
+import type { JsonValue, Operation, QueryParam, ResolvedConfig } from '../types.js';
 import { buildRequest, channelSegment, groupParam, isObject, orderNames, presencePath, readCount, readObject, shapeError } from './shared.js';
 
 export interface HereNowInput {
@@ -53,6 +53,20 @@ export interface HereNowResult<S = JsonValue> {
   readonly channels: readonly HereNowChannel<S>[];
 }
 
+/** One channel's occupants; a function of its own, not a closure made on every parse. */
+function readUsers(channel: string, uuids: unknown, params: HereNowParams, config: ResolvedConfig): HereNowUser<unknown>[] {
+  // `includeUserIds: false` or `limit=0`: the server sends no uuids (notes §3.1).
+  if (!params.includeUserIds || uuids === undefined) return [];
+  if (!Array.isArray(uuids)) throw shapeError('hereNow', `uuids of "${channel}" is not a list`);
+  return uuids.map((entry): HereNowUser<unknown> => {
+    if (typeof entry === 'string') return { userId: entry };
+    if (!isObject(entry) || typeof entry.uuid !== 'string') throw shapeError('hereNow', `an occupant of "${channel}" has no uuid`);
+    if (!('state' in entry) || entry.state === undefined) return { userId: entry.uuid };
+    const state = config.decodeState(entry.state, { operation: 'hereNow', channel, userId: entry.uuid });
+    return state === undefined ? { userId: entry.uuid } : { userId: entry.uuid, state };
+  });
+}
+
 export const hereNow: Operation<HereNowInput, HereNowParams, HereNowResult<unknown>> = {
   name: 'hereNow',
   kind: 'read',
@@ -93,25 +107,12 @@ export const hereNow: Operation<HereNowInput, HereNowParams, HereNowResult<unkno
   },
 
   parse(body, params, config) {
-    const readUsers = (channel: string, uuids: unknown): HereNowUser<unknown>[] => {
-      // `includeUserIds: false` or `limit=0`: the server sends no uuids (notes §3.1).
-      if (!params.includeUserIds || uuids === undefined) return [];
-      if (!Array.isArray(uuids)) throw shapeError('hereNow', `uuids of "${channel}" is not a list`);
-      return uuids.map((entry): HereNowUser<unknown> => {
-        if (typeof entry === 'string') return { userId: entry };
-        if (!isObject(entry) || typeof entry.uuid !== 'string') throw shapeError('hereNow', `an occupant of "${channel}" has no uuid`);
-        if (!('state' in entry) || entry.state === undefined) return { userId: entry.uuid };
-        const state = config.decodeState(entry.state, { operation: 'hereNow', channel, userId: entry.uuid });
-        return state === undefined ? { userId: entry.uuid } : { userId: entry.uuid, state };
-      });
-    };
-
     // Single form: exactly one channel and no group; the body carries `occupancy` at the top.
     if ('occupancy' in body) {
       const name = params.channels[0];
       if (name === undefined) throw shapeError('hereNow', 'a single-channel answer to a question about no single channel');
       const occupancy = readCount('hereNow', body.occupancy, 'occupancy');
-      return { totalChannels: 1, totalOccupancy: occupancy, channels: [{ name, occupancy, occupants: readUsers(name, body.uuids) }] };
+      return { totalChannels: 1, totalOccupancy: occupancy, channels: [{ name, occupancy, occupants: readUsers(name, body.uuids, params, config) }] };
     }
 
     const payload = readObject('hereNow', body.payload, 'payload');
@@ -119,7 +120,7 @@ export const hereNow: Operation<HereNowInput, HereNowParams, HereNowResult<unkno
     const result: HereNowChannel<unknown>[] = [];
     for (const name of orderNames(params.channels, Object.keys(channels))) {
       const entry = readObject('hereNow', channels[name], `payload.channels["${name}"]`);
-      result.push({ name, occupancy: readCount('hereNow', entry.occupancy, `occupancy of "${name}"`), occupants: readUsers(name, entry.uuids) });
+      result.push({ name, occupancy: readCount('hereNow', entry.occupancy, `occupancy of "${name}"`), occupants: readUsers(name, entry.uuids, params, config) });
     }
     // The server leaves out empty channels (notes §3.1); every channel asked about still gets an entry.
     for (const name of params.channels) {
