@@ -33,6 +33,7 @@ import { httpTransport, retry } from '@presence/transport-http';
 import { Registry } from 'prom-client';
 import { createService } from '../src/server.js';
 import { staticLiveEvents } from '../test/support/static-live.js';
+import { quantile } from './quantile.js';
 
 const SETS = Number(process.env.SETS ?? 3);
 const ROUNDS = SETS * Math.ceil(Number(process.env.ROUNDS ?? 60) / SETS);
@@ -158,13 +159,6 @@ async function load(services: readonly Service[], requests: number): Promise<Mea
   const cpu = await Promise.all(services.map((service) => ask(service.process, 'stop')));
   return services.map((_, side) => ({ cpuUs: cpu[side]!.cpuUs / requests, latencyUs: latencyUs[side]! / requests }));
 }
-
-const quantile = (values: number[], q: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (sorted.length - 1) * q;
-  const low = Math.floor(at);
-  return sorted[low]! + (sorted[Math.min(low + 1, sorted.length - 1)]! - sorted[low]!) * (at - low);
-};
 
 async function main(): Promise<void> {
   const emulator = await start('emulator', {});

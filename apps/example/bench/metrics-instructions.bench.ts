@@ -44,6 +44,7 @@ import { httpTransport, retry } from '@presence/transport-http';
 import { Registry } from 'prom-client';
 import { createService } from '../src/server.js';
 import { staticLiveEvents } from '../test/support/static-live.js';
+import { quantile } from './quantile.js';
 
 const PROCESSES = Number(process.env.PROCESSES ?? 2);
 const WINDOWS = Number(process.env.WINDOWS ?? 4);
@@ -131,13 +132,6 @@ async function dumpInstructions(pid: number, directory: string): Promise<number>
   await rm(join(directory, dumped[0]!));
   return Number(totals[1]);
 }
-
-const quantile = (values: number[], q: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (sorted.length - 1) * q;
-  const low = Math.floor(at);
-  return sorted[low]! + (sorted[Math.min(low + 1, sorted.length - 1)]! - sorted[low]!) * (at - low);
-};
 
 async function main(): Promise<void> {
   const directory = await mkdtemp(join(tmpdir(), 'metrics-instructions-'));
