@@ -28,6 +28,7 @@
  *    CONCURRENCY=8, USERS=20, SCENARIOS=cached,origin,call)
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -191,7 +192,11 @@ async function main(): Promise<void> {
             const key = `${scenario}/${side}`;
             results.set(key, [...(results.get(key) ?? []), windows]);
           } finally {
+            // valgrind writes its last dump into the directory as the process exits: wait for it,
+            // or removing the directory below races with that write.
+            const exited = service.process.exitCode === null && service.process.signalCode === null ? once(service.process, 'exit') : undefined;
             service.process.kill();
+            await exited;
           }
         }),
       );
@@ -200,7 +205,7 @@ async function main(): Promise<void> {
     clearInterval(reseed);
     await seeder.close();
     emulator.process.kill();
-    await rm(directory, { recursive: true, force: true });
+    await rm(directory, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
 
   const thousands = (n: number): string => `${(n / 1000).toFixed(1)}k`;
