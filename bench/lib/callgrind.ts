@@ -1,4 +1,28 @@
-// Reading callgrind dumps (the format: https://valgrind.org/docs/manual/cl-format.html).
+// Taking and reading callgrind dumps (the format: https://valgrind.org/docs/manual/cl-format.html).
+import { execFile } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/**
+ * Has callgrind dump the counters of process `pid` (started with `--callgrind-out-file=<dir>/callgrind.%p`,
+ * so each dump is a new `callgrind.<pid>.<n>` in `dir`) and reads that dump: its text, its total
+ * instructions since the last zeroing, and its path (the caller keeps or removes it).
+ */
+export async function dumpCounters(pid: number, dir: string): Promise<{ file: string; text: string; total: number }> {
+  const prefix = `callgrind.${pid}.`;
+  const before = new Set((await readdir(dir)).filter((name) => name.startsWith(prefix)));
+  await run('callgrind_control', ['-d', String(pid)]);
+  const dumped = (await readdir(dir)).filter((name) => name.startsWith(prefix) && !before.has(name));
+  if (dumped.length !== 1) throw new Error(`callgrind_control -d ${pid} wrote ${dumped.length} new dumps in ${dir}, not one`);
+  const file = path.join(dir, dumped[0]!);
+  const text = await readFile(file, 'utf8');
+  const totals = /^(?:totals|summary): (\d+)/m.exec(text);
+  if (!totals) throw new Error(`the callgrind dump ${file} has no totals line`);
+  return { file, text, total: Number(totals[1]) };
+}
 
 /**
  * The garbage collector's share of a dump: the self cost of V8's heap functions (scavenges, marking,

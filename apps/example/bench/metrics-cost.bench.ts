@@ -24,16 +24,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { createPresence, memoryCache, type JsonValue, type Plugin } from '@presence/core';
-import { createMemoryTransport } from '@presence/core/testing';
+import { createPresence } from '@presence/core';
 import { createEmulator } from '@presence/emulator';
-import { prometheusMetrics } from '@presence/metrics-prometheus';
-import { json } from '@presence/serializer';
-import { httpTransport, retry } from '@presence/transport-http';
-import { Registry } from 'prom-client';
-import { createService } from '../src/server.js';
-import { staticLiveEvents } from '../test/support/static-live.js';
+import { httpTransport } from '@presence/transport-http';
 import { quantile } from './quantile.js';
+import { cachedCallClient, replicaService, SUBSCRIBE_KEY } from './sides.js';
 
 const SETS = Number(process.env.SETS ?? 3);
 const ROUNDS = SETS * Math.ceil(Number(process.env.ROUNDS ?? 60) / SETS);
@@ -42,7 +37,6 @@ const ORIGIN_REQUESTS = Number(process.env.ORIGIN_REQUESTS ?? 1000);
 const CALLS = Number(process.env.CALLS ?? 100_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8);
 const USERS = Number(process.env.USERS ?? 20);
-const SUBSCRIBE_KEY = 'sub-c-bench';
 const PATH = '/rooms/lobby/presence';
 
 interface Measure {
@@ -59,8 +53,6 @@ function cpuMicros(): number {
 
 /** A child: one service, the emulator, or a bare client, by BENCH_ROLE. */
 async function child(role: string): Promise<void> {
-  const registry = new Registry();
-  const metrics: Plugin[] = process.env.BENCH_METRICS === '1' ? [prometheusMetrics({ registry })] : [];
   if (role === 'emulator') {
     const emulator = await createEmulator();
     process.send!({ ready: true, origin: emulator.origin });
@@ -68,19 +60,7 @@ async function child(role: string): Promise<void> {
     return;
   }
   if (role === 'service') {
-    // As apps/example/src/app.ts builds a replica, with or without the metrics plugin.
-    const cache: Plugin[] = process.env.BENCH_CACHE === '1' ? [memoryCache({ ttlMs: 3_600_000 })] : [];
-    const presence = createPresence<JsonValue>({
-      subscribeKey: SUBSCRIBE_KEY,
-      userId: 'bench-service',
-      transport: httpTransport({ origin: process.env.BENCH_ORIGIN! }),
-      serializer: json<JsonValue>({ maxBytes: 16 * 1024 }),
-      plugins: [retry(), ...cache, ...metrics],
-    });
-    const server = createService({ presence, registry, rooms: [], live: staticLiveEvents() });
-    // The load generator leaves its sockets idle between scenarios; a server that closed them
-    // meanwhile (5 s by default) would race the next request on a reused socket (ECONNRESET).
-    server.keepAliveTimeout = 10 * 60_000;
+    const { presence, server } = replicaService();
     server.listen(0, '127.0.0.1', () => process.send!({ ready: true, port: (server.address() as AddressInfo).port }));
     let started = 0;
     process.on('message', (message) => {
@@ -95,13 +75,11 @@ async function child(role: string): Promise<void> {
     return;
   }
   // role === 'call': cached hereNow() calls in a loop, one round per message.
-  const transport = createMemoryTransport({ respond: () => ({ body: { status: 200, message: 'OK', service: 'Presence', occupancy: 2, uuids: ['a', 'b'] } }) });
-  const client = createPresence({ subscribeKey: SUBSCRIBE_KEY, userId: 'bench', transport, plugins: [memoryCache({ ttlMs: 3_600_000 }), ...metrics] });
-  const input = { channels: ['lobby'] };
+  const { client, hereNow } = cachedCallClient();
   const round = async (calls: number): Promise<Measure> => {
     const cpu = cpuMicros();
     const started = performance.now();
-    for (let i = 0; i < calls; i++) await client.hereNow(input);
+    for (let i = 0; i < calls; i++) await hereNow();
     return { cpuUs: (cpuMicros() - cpu) / calls, latencyUs: ((performance.now() - started) * 1000) / calls };
   };
   await round(50_000); // warm: fill the cache, let the JIT settle

@@ -29,23 +29,19 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createPresence, memoryCache, type JsonValue, type Plugin } from '@presence/core';
-import { createMemoryTransport } from '@presence/core/testing';
+import { createPresence } from '@presence/core';
 import { createEmulator } from '@presence/emulator';
-import { prometheusMetrics } from '@presence/metrics-prometheus';
-import { json } from '@presence/serializer';
-import { httpTransport, retry } from '@presence/transport-http';
-import { Registry } from 'prom-client';
-import { createService } from '../src/server.js';
-import { staticLiveEvents } from '../test/support/static-live.js';
+import { httpTransport } from '@presence/transport-http';
+import { dumpCounters } from '../../../bench/lib/callgrind.js';
 import { quantile } from './quantile.js';
+import { cachedCallClient, replicaService, SUBSCRIBE_KEY } from './sides.js';
 
 const PROCESSES = Number(process.env.PROCESSES ?? 2);
 const WINDOWS = Number(process.env.WINDOWS ?? 4);
@@ -55,46 +51,31 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8);
 const USERS = Number(process.env.USERS ?? 20);
 const CALLS = Number(process.env.CALLS ?? 20_000);
 const SCENARIOS = (process.env.SCENARIOS ?? 'cached,origin,call').split(',');
-const SUBSCRIBE_KEY = 'sub-c-bench';
 const PATH = '/rooms/lobby/presence';
 const SIDES = ['plain', 'plain again', 'metrics'] as const;
 const run = promisify(execFile);
 
 /** A child (in the bundle): the emulator, a bare client (`call`), or one service as apps/example/src/app.ts builds a replica. */
 async function child(role: string): Promise<void> {
-  const registry = new Registry();
-  const metrics: Plugin[] = process.env.BENCH_METRICS === '1' ? [prometheusMetrics({ registry })] : [];
   const listening = (server: Server) => () => console.log(JSON.stringify({ origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
   if (role === 'emulator') {
     console.log(JSON.stringify({ origin: (await createEmulator()).origin }));
   } else if (role === 'call') {
     // Cached hereNow() calls in a loop, `n` of them per GET /calls?n=…
-    const transport = createMemoryTransport({ respond: () => ({ body: { status: 200, message: 'OK', service: 'Presence', occupancy: 2, uuids: ['a', 'b'] } }) });
-    const client = createPresence({ subscribeKey: SUBSCRIBE_KEY, userId: 'bench', transport, plugins: [memoryCache({ ttlMs: 3_600_000 }), ...metrics] });
-    const input = { channels: ['lobby'] };
+    const { hereNow } = cachedCallClient();
     const server = createServer((req, res) => {
       const calls = Number(new URL(req.url!, 'http://bench').searchParams.get('n'));
       void (async () => {
-        for (let i = 0; i < calls; i++) await client.hereNow(input);
+        for (let i = 0; i < calls; i++) await hereNow();
         res.end('done');
       })();
     });
     server.keepAliveTimeout = 10 * 60_000;
     server.listen(0, '127.0.0.1', listening(server));
   } else {
-    const cache: Plugin[] = process.env.BENCH_CACHE === '1' ? [memoryCache({ ttlMs: 3_600_000 })] : [];
-    const presence = createPresence<JsonValue>({
-      subscribeKey: SUBSCRIBE_KEY,
-      userId: 'bench-service',
-      transport: httpTransport({ origin: process.env.BENCH_ORIGIN! }),
-      serializer: json<JsonValue>({ maxBytes: 16 * 1024 }),
-      plugins: [retry(), ...cache, ...metrics],
-      timeoutMs: 120_000, // under valgrind a call is tens of times slower than natively
-    });
-    const server = createService({ presence, registry, rooms: [], live: staticLiveEvents() });
-    // curl leaves its connections idle between windows; the service must not close them meanwhile.
-    server.keepAliveTimeout = 10 * 60_000;
-      server.listen(0, '127.0.0.1', listening(server));
+    // Under valgrind a call is tens of times slower than natively.
+    const { server } = replicaService({ timeoutMs: 120_000 });
+    server.listen(0, '127.0.0.1', listening(server));
   }
 }
 
@@ -120,18 +101,11 @@ async function load(origin: string, count: number, directory: string, path = PAT
   if (codes.length !== count || bad.length > 0) throw new Error(`GET ${origin}${path}: ${codes.length} answers of ${count}, not 200: ${bad.slice(0, 5).join(', ')}`);
 }
 
-/** The instructions counted since the last zeroing: callgrind dumps them to a new file, whose totals line we read. */
+/** The instructions counted since the last zeroing (the dump is read, then removed). */
 async function dumpInstructions(pid: number, directory: string): Promise<number> {
-  const prefix = `callgrind.${pid}`;
-  const before = new Set((await readdir(directory)).filter((name) => name.startsWith(prefix)));
-  await run('callgrind_control', ['-d', String(pid)]);
-  const dumped = (await readdir(directory)).filter((name) => name.startsWith(prefix) && !before.has(name));
-  if (dumped.length !== 1) throw new Error(`callgrind_control -d ${pid} wrote ${dumped.length} files`);
-  const text = await readFile(join(directory, dumped[0]!), 'utf8');
-  const totals = /^(?:totals|summary): (\d+)/m.exec(text);
-  if (!totals) throw new Error(`no totals line in ${dumped[0]}`);
-  await rm(join(directory, dumped[0]!));
-  return Number(totals[1]);
+  const { file, total } = await dumpCounters(pid, directory);
+  await rm(file);
+  return total;
 }
 
 async function main(): Promise<void> {
