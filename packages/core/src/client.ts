@@ -132,7 +132,10 @@ export function createPresence<S = JsonValue>(options: PresenceOptions<S>): Pres
   };
   const reportAttempt = (call: Call, started: number, status: number | undefined, error: PresenceError | undefined): void => {
     const durationMs = performance.now() - started;
-    events.emit('attempt', { operation: call.operation.name, callId: call.id, attempt: call.attempt, durationMs, ...(status === undefined ? {} : { status }), ...(error ? { error } : {}) });
+    const { operation: { name: operation }, id: callId, attempt } = call;
+    // Object literals, not spreads: this runs on every upstream attempt, and a spread into a fresh
+    // object costs property-by-property copies. A response has a status and no error, never both.
+    events.emit('attempt', status !== undefined ? { operation, callId, attempt, durationMs, status } : error ? { operation, callId, attempt, durationMs, error } : { operation, callId, attempt, durationMs });
   };
 
   let callIds = 0;
