@@ -1,5 +1,6 @@
 import { PresenceConfigurationError } from '@presence/core';
-import { Counter, Gauge, Histogram, type CounterConfiguration, type Metric, type Registry, type RegistryContentType } from 'prom-client';
+import { Counter, Gauge, type Metric, type Registry, type RegistryContentType } from 'prom-client';
+import { TalliedCounter, TalliedHistogram, type Observer, type Tally } from './tallies.js';
 
 /*
  * The closed lists every label value comes from. A value outside its list is counted as `other`
@@ -62,51 +63,6 @@ function bindEach<C>(values: readonly string[], bind: (value: string) => C): (va
   return (value) => children.get(value) ?? other;
 }
 
-/** A count one call adds to: a plain number, handed to its prom-client child when the registry is read. */
-export class Tally {
-  count = 0;
-  constructor(readonly child: Counter.Internal) {}
-  inc(): void {
-    this.count++;
-  }
-}
-
-/**
- * A prom-client Counter for the counts every call adds to (HTTP attempts, cache lookups, roster
- * answers). A bound child's inc() validates and hashes its labels on every call; here a call adds 1
- * to a Tally instead, and the tallies are added to the children when the registry is read (the
- * counter's collect hook), so the exposition is the same. reset() (registry.resetMetrics()) drops
- * the tallies with the counts.
- */
-class TalliedCounter<L extends string> extends Counter<L> {
-  // Assigned after super(), which already calls reset(): hence the `?.` there.
-  readonly tallies: Tally[] = [];
-
-  constructor(configuration: Omit<CounterConfiguration<L>, 'collect'>) {
-    super({
-      ...configuration,
-      collect(this: Counter<L>) {
-        for (const tally of (this as TalliedCounter<L>).tallies) {
-          if (tally.count > 0) tally.child.inc(tally.count);
-          tally.count = 0;
-        }
-      },
-    });
-  }
-
-  /** A tally for one label combination, bound once. */
-  tally(...values: string[]): Tally {
-    const tally = new Tally(this.labels(...values));
-    this.tallies.push(tally);
-    return tally;
-  }
-
-  override reset(): void {
-    for (const tally of this.tallies ?? []) tally.count = 0;
-    super.reset();
-  }
-}
-
 /** What one client adds to the gauges; summed over the live clients when Prometheus scrapes. */
 export interface ClientGauges {
   /** Calls started and not yet settled, by operation: the client's own count. */
@@ -142,12 +98,12 @@ const sameBounds = (a: readonly number[], b: readonly number[]): boolean => a.le
 export class PresenceMetrics {
   readonly clients = new Set<ClientGauges>();
   /** Bound children, by operation then the second label. */
-  readonly durations: (operation: string) => (outcome: string) => Histogram.Internal<'operation' | 'outcome'>;
+  readonly durations: (operation: string) => (outcome: string) => Observer;
   readonly attempts: (operation: string) => (statusClass: string) => Tally;
   readonly retries: (operation: string) => (reason: string) => Counter.Internal;
   readonly cacheLookups: (operation: string) => (result: string) => Tally;
   readonly statesDropped: (operation: string) => Counter.Internal;
-  readonly watchEvents: (type: string) => { events: Counter.Internal; lag: Histogram.Internal<'type'> };
+  readonly watchEvents: (type: string) => { events: Counter.Internal; lag: Observer };
   readonly watchReconnects: (reason: string) => Counter.Internal;
   readonly rosterAnswers: (store: string) => (result: string) => Tally;
   readonly rosterSeeds: (reason: string) => (outcome: string) => Counter.Internal;
@@ -162,7 +118,7 @@ export class PresenceMetrics {
     const registers = [registry];
     const clients = this.clients;
 
-    const duration = new Histogram({
+    const duration = new TalliedHistogram({
       name: name('operation_duration_seconds'),
       help: 'Duration of presence calls in seconds, from the call to its result or error, by operation and outcome.',
       labelNames: ['operation', 'outcome'],
@@ -254,7 +210,7 @@ export class PresenceMetrics {
       labelNames: ['reason'],
       registers,
     });
-    const watchLag = new Histogram({
+    const watchLag = new TalliedHistogram({
       name: name('watch_lag_seconds'),
       help: 'Lag of the presence events delivered by watch(), by type: now minus the event timestamp, in seconds (clock skew with the server included; a negative lag counts as 0).',
       labelNames: ['type'],
@@ -305,12 +261,12 @@ export class PresenceMetrics {
     const all: Metric[] = [duration, calls, httpRequests, retries, cacheLookups, this.cacheErrors, circuitOpen, inflight, retryBudget, statesDropped, watchEvents, watchReconnects, watchLag, rosterAnswers, rosterStaleness, rosterSeeds, rosterLeaderChanges, rosterLeader];
     for (const metric of all) Object.defineProperty(metric, SHARED, { value: this });
 
-    this.durations = bindEach(OPERATIONS, (operation) => bindEach(OUTCOMES, (outcome) => duration.labels(operation, outcome)));
+    this.durations = bindEach(OPERATIONS, (operation) => bindEach(OUTCOMES, (outcome) => duration.tally(operation, outcome)));
     this.attempts = bindEach(OPERATIONS, (operation) => bindEach(STATUS_CLASSES, (statusClass) => httpRequests.tally(operation, statusClass)));
     this.retries = bindEach(OPERATIONS, (operation) => bindEach(RETRY_REASONS, (reason) => retries.labels(operation, reason)));
     this.cacheLookups = bindEach(OPERATIONS, (operation) => bindEach(CACHE_RESULTS, (result) => cacheLookups.tally(operation, result)));
     this.statesDropped = bindEach(OPERATIONS, (operation) => statesDropped.labels(operation));
-    this.watchEvents = bindEach(WATCH_EVENT_TYPES, (type) => ({ events: watchEvents.labels(type), lag: watchLag.labels(type) }));
+    this.watchEvents = bindEach(WATCH_EVENT_TYPES, (type) => ({ events: watchEvents.labels(type), lag: watchLag.tally(type) }));
     this.watchReconnects = bindEach(WATCH_RECONNECT_REASONS, (reason) => watchReconnects.labels(reason));
     this.rosterAnswers = bindEach(ROSTER_STORES, (store) => bindEach(ROSTER_ANSWER_RESULTS, (result) => rosterAnswers.tally(store, result)));
     this.rosterSeeds = bindEach(ROSTER_SEED_REASONS, (reason) => bindEach(ROSTER_SEED_OUTCOMES, (outcome) => rosterSeeds.labels(reason, outcome)));
