@@ -12,24 +12,25 @@
  * Each service runs as plain node (this file bundled by esbuild, so no TypeScript loader runs in
  * it) under valgrind's callgrind, which counts the instructions the process executes. Per scenario
  * there are three sides, each PROCESSES processes: plain, plain again (the noise floor: two plain
- * processes differ by their own JIT and heap luck) and with the plugin. Each process is warmed up
- * with WARMUP requests, then measured in WINDOWS windows: callgrind's counters are zeroed,
- * REQUESTS requests are sent by curl (native, CONCURRENCY in flight on keep-alive connections),
- * the counters are dumped and the window's instructions per request read from the dump's totals.
- * Window w of every process has done the same work since start-up, so it meets the same garbage
- * collections (windows differ by tens of percent for that alone): sides are compared window by
- * window. Reported: every window; per side the mean over all windows against plain's, and the
- * median of the window-by-window ratios. Processes run at the same time (counts do not depend on
- * timing). Not a test.
+ * processes differ by their own JIT and heap luck) and with the plugin. Each process first serves
+ * WARMUP requests with callgrind's instrumentation off (fast), then SETTLE more with it on (V8 goes
+ * on compiling for a while once instrumentation slows it down), then WINDOWS windows: callgrind's
+ * counters are zeroed, REQUESTS requests are sent by curl (native, CONCURRENCY in flight on
+ * keep-alive connections), the counters are dumped and the window's instructions per request read
+ * from the dump, in all and outside the garbage collector and V8's optimizing compilers. Window w
+ * of every process has done the same work since start-up: sides are compared window by window.
+ * Reported, for both measures: every window; per side the mean over all windows against plain's,
+ * and the median of the window-by-window ratios. Processes run at the same time (counts do not
+ * depend on timing). KEEP_DUMPS=<folder> keeps every window's dump for callgrind_annotate. Not a test.
  *
  * Needs valgrind (callgrind_control) and curl on the PATH.
  * Run: pnpm --filter @presence/example bench:instructions
- *   (PROCESSES=2 per side, WINDOWS=4, REQUESTS=400 per window, WARMUP=3000, CALLS=20000 per window,
- *    CONCURRENCY=8, USERS=20, SCENARIOS=cached,origin,call)
+ *   (PROCESSES=2 per side, WINDOWS=4, REQUESTS=400 per window, WARMUP=20000, SETTLE=2000,
+ *    CALLS=20000 per window, CONCURRENCY=8, USERS=20, SCENARIOS=cached,origin,call); about 10 min
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -39,14 +40,17 @@ import { promisify } from 'node:util';
 import { createPresence } from '@presence/core';
 import { createEmulator } from '@presence/emulator';
 import { httpTransport } from '@presence/transport-http';
-import { dumpCounters } from '../../../bench/lib/callgrind.js';
+import { dumpCounters, gcInstructions, JIT_FUNCTION } from '../../../bench/lib/callgrind.js';
 import { quantile } from './quantile.js';
 import { cachedCallClient, replicaService, SUBSCRIBE_KEY } from './sides.js';
 
 const PROCESSES = Number(process.env.PROCESSES ?? 2);
 const WINDOWS = Number(process.env.WINDOWS ?? 4);
 const REQUESTS = Number(process.env.REQUESTS ?? 400);
-const WARMUP = Number(process.env.WARMUP ?? 3000);
+const WARMUP = Number(process.env.WARMUP ?? 20_000);
+const SETTLE = Number(process.env.SETTLE ?? 2000);
+/** A folder to keep every window's dump in (named scenario-side-process-window), for callgrind_annotate; by default they are removed. */
+const KEEP_DUMPS = process.env.KEEP_DUMPS;
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 8);
 const USERS = Number(process.env.USERS ?? 20);
 const CALLS = Number(process.env.CALLS ?? 20_000);
@@ -81,7 +85,10 @@ async function child(role: string): Promise<void> {
 
 /** Starts a bundled child (under `wrap`, e.g. valgrind) and resolves with it and its origin once it listens. */
 function start(bundle: string, role: string, env: Record<string, string>, wrap: string[] = []): Promise<{ process: ChildProcess; origin: string }> {
-  const command = [...wrap, process.execPath, bundle];
+  // The same V8 flags on every side: no timer-driven memory reducer and no bytecode flushing, so a
+  // window's garbage collection and compilation depend on the work done, not on how slowly
+  // valgrind ran it.
+  const command = [...wrap, process.execPath, ...(wrap.length > 0 ? ['--no-memory-reducer', '--no-flush-bytecode'] : []), bundle];
   const proc = spawn(command[0]!, command.slice(1), { env: { ...process.env, BENCH_ROLE: role, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let errors = '';
   proc.stderr.on('data', (chunk: Buffer) => void (errors = (errors + chunk.toString()).slice(-4000)));
@@ -101,11 +108,29 @@ async function load(origin: string, count: number, directory: string, path = PAT
   if (codes.length !== count || bad.length > 0) throw new Error(`GET ${origin}${path}: ${codes.length} answers of ${count}, not 200: ${bad.slice(0, 5).join(', ')}`);
 }
 
-/** The instructions counted since the last zeroing (the dump is read, then removed). */
-async function dumpInstructions(pid: number, directory: string): Promise<number> {
-  const { file, total } = await dumpCounters(pid, directory);
-  await rm(file);
-  return total;
+/** The commit measured, marked when the work tree has changes. */
+async function commitOfThisRun(): Promise<string> {
+  try {
+    const head = (await run('git', ['rev-parse', '--short', 'HEAD'])).stdout.trim();
+    return (await run('git', ['status', '--porcelain'])).stdout.trim() === '' ? head : `${head} with uncommitted changes`;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** A window's instructions: all of them, and those in the garbage collector and in V8's optimizing compilers. */
+interface Window {
+  all: number;
+  gc: number;
+  jit: number;
+}
+
+/** The instructions counted since the last zeroing (the dump is read, then removed, or kept as `keepAs` in KEEP_DUMPS). */
+async function dumpInstructions(pid: number, directory: string, keepAs: string): Promise<Window> {
+  const { file, text, total } = await dumpCounters(pid, directory);
+  if (KEEP_DUMPS) await rename(file, join(KEEP_DUMPS, keepAs));
+  else await rm(file);
+  return { all: total, gc: gcInstructions(text), jit: gcInstructions(text, JIT_FUNCTION) };
 }
 
 async function main(): Promise<void> {
@@ -139,29 +164,32 @@ async function main(): Promise<void> {
   const reseed = setInterval(() => void seed(), 60_000);
 
   const callgrind = ['valgrind', '--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${join(directory, 'callgrind.%p')}`];
-  const results = new Map<string, number[][]>(); // scenario/side → per process, per window: instructions per request
+  const results = new Map<string, Window[][]>(); // scenario/side → per process, per window: instructions per request
   const started = Date.now();
   try {
     for (const scenario of SCENARIOS) {
       const env = { BENCH_ORIGIN: origin, BENCH_CACHE: scenario === 'cached' ? '1' : '0' };
       const processes = SIDES.flatMap((side) => Array.from({ length: PROCESSES }, () => ({ side, env: { ...env, BENCH_METRICS: side === 'metrics' ? '1' : '0' } })));
       await Promise.all(
-        processes.map(async ({ side, env: sideEnv }) => {
+        processes.map(async ({ side, env: sideEnv }, index) => {
           const service = await start(bundle, scenario === 'call' ? 'call' : 'service', sideEnv, callgrind);
           // A `call` window is one GET that makes CALLS calls; a service window is REQUESTS GETs.
           const send = (requests: number) => (scenario === 'call' ? load(service.origin, 1, directory, `/calls?n=${requests * (CALLS / REQUESTS)}`) : load(service.origin, requests, directory));
           const perWindow = scenario === 'call' ? CALLS : REQUESTS;
           const pid = String(service.process.pid);
           try {
-            // Instrumentation (the slow part) starts after node's own start-up.
-            await run('callgrind_control', ['-i', 'on', pid]);
+            // Instrumentation (the slow part) starts after the warm-up: V8 keeps compiling hot code
+            // for thousands of requests, and a window that still pays for that measures start-up.
             await send(WARMUP);
-            const windows: number[] = [];
+            await run('callgrind_control', ['-i', 'on', pid]);
+            await send(SETTLE);
+            const windows: Window[] = [];
             for (let w = 0; w < WINDOWS; w++) {
               await run('callgrind_control', ['-z', pid]);
               await send(REQUESTS);
-              windows.push((await dumpInstructions(service.process.pid!, directory)) / perWindow);
-              console.error(`  ${scenario}/${side} pid ${pid} window ${w + 1}: ${windows.at(-1)!.toFixed(0)}`);
+              const { all, gc, jit } = await dumpInstructions(service.process.pid!, directory, `${scenario}-${side.replace(' ', '-')}-${(index % PROCESSES) + 1}-${w + 1}.callgrind`);
+              windows.push({ all: all / perWindow, gc: gc / perWindow, jit: jit / perWindow });
+              console.error(`  ${scenario}/${side} pid ${pid} window ${w + 1}: ${(all / perWindow).toFixed(0)} (GC ${(gc / perWindow).toFixed(0)}, JIT ${(jit / perWindow).toFixed(0)})`);
             }
             const key = `${scenario}/${side}`;
             results.set(key, [...(results.get(key) ?? []), windows]);
@@ -186,19 +214,28 @@ async function main(): Promise<void> {
   const pct = (n: number): string => `${n >= 0 ? '+' : ''}${(n * 100).toFixed(2)}%`;
   const mean = (values: number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;
   console.log(
-    `GET ${PATH} through the example service, instructions per request of the service process (valgrind callgrind), ${PROCESSES} processes per side x ${WINDOWS} windows of ${REQUESTS} requests after ${WARMUP} warm-up requests, ${CONCURRENCY} in flight; node ${process.version}, ${cpus().length} cpus, load average at the end ${loadavg().map((n) => n.toFixed(2)).join(' ')}, ${((Date.now() - started) / 60_000).toFixed(1)} min`,
+    `GET ${PATH} through the example service, instructions per request of the service process (valgrind callgrind), ${PROCESSES} processes per side x ${WINDOWS} windows of ${REQUESTS} requests after ${WARMUP} warm-up requests and ${SETTLE} more instrumented, ${CONCURRENCY} in flight; git ${await commitOfThisRun()}; node ${process.version}, ${cpus().length} cpus, load average at the end ${loadavg().map((n) => n.toFixed(2)).join(' ')}, ${((Date.now() - started) / 60_000).toFixed(1)} min`,
   );
   console.log('  The same window of every process does the same work since start-up, and so meets the same garbage collections: sides are compared window by window (the mean over its processes against plain\'s).');
+  // Two measures of a window: all its instructions, and those outside the garbage collector and the
+  // optimizing compilers (what the requests themselves ran). A major collection or a recompilation
+  // lands in whichever window it falls in; the second measure leaves that luck out, and the first
+  // keeps the plugin's share of it (its allocations make collections a little more frequent).
+  const measures = { all: (w: Window) => w.all, 'outside GC and JIT': (w: Window) => w.all - w.gc - w.jit } as const;
   for (const scenario of SCENARIOS) {
-    const perWindow = (side: string): number[] => Array.from({ length: WINDOWS }, (_, w) => mean(results.get(`${scenario}/${side}`)!.map((windows) => windows[w]!)));
-    const plain = perWindow('plain');
-    for (const side of SIDES) {
-      const perProcess = results.get(`${scenario}/${side}`)!;
-      const all = perProcess.flat();
-      const ratios = perWindow(side).map((value, w) => value / plain[w]! - 1);
-      const against = side === 'plain' ? '' : `  against plain: all windows ${pct(mean(perWindow(side)) / mean(plain) - 1)}, by window median ${pct(quantile(ratios, 0.5))} (${ratios.map(pct).join(' ')})`;
-      console.log(`  ${`${scenario}/${side}`.padEnd(20)} mean ${thousands(mean(all))} instructions/${scenario === 'call' ? 'call' : 'request'} (windows ${thousands(Math.min(...all))} to ${thousands(Math.max(...all))})${against}`);
-      perProcess.forEach((windows, i) => console.log(`      process ${i + 1}: ${windows.map(thousands).join(' ')}`));
+    const unit = scenario === 'call' ? 'call' : 'request';
+    for (const [measureName, measure] of Object.entries(measures)) {
+      console.log(`  ${scenario}, ${measureName}: instructions/${unit}`);
+      const perWindow = (side: string): number[] => Array.from({ length: WINDOWS }, (_, w) => mean(results.get(`${scenario}/${side}`)!.map((windows) => measure(windows[w]!))));
+      const plain = perWindow('plain');
+      for (const side of SIDES) {
+        const perProcess = results.get(`${scenario}/${side}`)!.map((windows) => windows.map(measure));
+        const all = perProcess.flat();
+        const ratios = perWindow(side).map((value, w) => value / plain[w]! - 1);
+        const against = side === 'plain' ? '' : `  against plain: all windows ${pct(mean(perWindow(side)) / mean(plain) - 1)}, by window median ${pct(quantile(ratios, 0.5))} (${ratios.map(pct).join(' ')})`;
+        console.log(`    ${side.padEnd(12)} mean ${thousands(mean(all))} (windows ${thousands(Math.min(...all))} to ${thousands(Math.max(...all))})${against}`);
+        perProcess.forEach((windows, i) => console.log(`      process ${i + 1}: ${windows.map(thousands).join(' ')}`));
+      }
     }
   }
 }
