@@ -27,24 +27,10 @@ const STORE_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/;
 
 /** Metric name suffixes, in registration (and exposition) order. */
 const SUFFIXES = [
-  'operation_duration_seconds',
-  'operations_total',
-  'http_requests_total',
-  'retries_total',
-  'cache_lookups_total',
-  'cache_errors_total',
-  'cache_circuit_open',
-  'inflight_operations',
-  'retry_budget_tokens',
-  'states_dropped_total',
-  'watch_events_total',
-  'watch_reconnects_total',
-  'watch_lag_seconds',
-  'roster_answers_total',
-  'roster_staleness_seconds',
-  'roster_seeds_total',
-  'roster_leader_changes_total',
-  'roster_leader',
+  ...['operation_duration_seconds', 'operations_total', 'http_requests_total', 'retries_total'],
+  ...['cache_lookups_total', 'cache_errors_total', 'cache_circuit_open', 'inflight_operations', 'retry_budget_tokens', 'states_dropped_total'],
+  ...['watch_events_total', 'watch_reconnects_total', 'watch_lag_seconds'],
+  ...['roster_answers_total', 'roster_staleness_seconds', 'roster_seeds_total', 'roster_leader_changes_total', 'roster_leader'],
 ] as const;
 
 /** The metric names for a prefix, in exposition order (histogram base names, without `_bucket`). */
@@ -155,12 +141,7 @@ export class PresenceMetrics {
       labelNames: ['operation', 'result'],
       registers,
     });
-    this.cacheErrors = new Counter({
-      name: name('cache_errors_total'),
-      help: 'Cache store failures (kind="error", the cache failed open) and corrupt entries discarded (kind="corrupt"), by store.',
-      labelNames: ['store', 'kind'],
-      registers,
-    });
+    this.cacheErrors = new Counter({ name: name('cache_errors_total'), help: 'Cache store failures (kind="error", the cache failed open) and corrupt entries discarded (kind="corrupt"), by store.', labelNames: ['store', 'kind'], registers });
     const circuitOpen = new Gauge({
       name: name('cache_circuit_open'),
       help: 'Whether the cache store circuit is open (1) or closed (0), by store; with several clients on one registry, how many have it open.',
@@ -197,19 +178,9 @@ export class PresenceMetrics {
         else this.set(reported.reduce((sum, client) => sum + client.retryBudgetTokens!, 0));
       },
     });
-    const statesDropped = new Counter({
-      name: name('states_dropped_total'),
-      help: 'User states in responses that failed to decode and were left out (invalidState: "omit"), by operation.',
-      labelNames: ['operation'],
-      registers,
-    });
+    const statesDropped = new Counter({ name: name('states_dropped_total'), help: 'User states in responses that failed to decode and were left out (invalidState: "omit"), by operation.', labelNames: ['operation'], registers });
     const watchEvents = new Counter({ name: name('watch_events_total'), help: 'Presence events delivered by watch(), by type.', labelNames: ['type'], registers });
-    const watchReconnects = new Counter({
-      name: name('watch_reconnects_total'),
-      help: 'Reconnects of watch() after its long-poll failed, by reason.',
-      labelNames: ['reason'],
-      registers,
-    });
+    const watchReconnects = new Counter({ name: name('watch_reconnects_total'), help: 'Reconnects of watch() after its long-poll failed, by reason.', labelNames: ['reason'], registers });
     const watchLag = new TalliedHistogram({
       name: name('watch_lag_seconds'),
       help: 'Lag of the presence events delivered by watch(), by type: now minus the event timestamp, in seconds (clock skew with the server included; a negative lag counts as 0).',
@@ -234,18 +205,8 @@ export class PresenceMetrics {
         else this.set(Math.max(...reported));
       },
     });
-    const rosterSeeds = new Counter({
-      name: name('roster_seeds_total'),
-      help: 'Here-now reads a roster made to seed or re-seed channels, by reason (initial, reconnect, refresh, mismatch, group_change, group_refresh, takeover) and outcome.',
-      labelNames: ['reason', 'outcome'],
-      registers,
-    });
-    const rosterLeaderChanges = new Counter({
-      name: name('roster_leader_changes_total'),
-      help: 'Role changes of a fleet roster (redisRoster), by the role taken: leader, mirror or none.',
-      labelNames: ['role'],
-      registers,
-    });
+    const rosterSeeds = new Counter({ name: name('roster_seeds_total'), help: 'Here-now reads a roster made to seed or re-seed channels, by reason (initial, reconnect, refresh, mismatch, group_change, group_refresh, takeover) and outcome.', labelNames: ['reason', 'outcome'], registers });
+    const rosterLeaderChanges = new Counter({ name: name('roster_leader_changes_total'), help: 'Role changes of a fleet roster (redisRoster), by the role taken: leader, mirror or none.', labelNames: ['role'], registers });
     const rosterLeader = new Gauge({
       name: name('roster_leader'),
       help: 'Whether this process leads its fleet roster (1) or not (0); summed over the fleet it should be 1. Absent without a fleet roster.',
