@@ -1,4 +1,4 @@
-import { Histogram, openMetricsContentType, Registry, type OpenMetricsContentType } from 'prom-client';
+import { AggregatorRegistry, Histogram, openMetricsContentType, Registry, type OpenMetricsContentType } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { foldable, TalliedHistogram } from './tallies.js';
 
@@ -73,6 +73,18 @@ describe('TalliedHistogram', () => {
     observe('ok', [0.003, 0.7]);
     observe('failed', [2]);
     expect(await tallied.registry.getMetricsAsJSON()).toEqual(await plain.registry.getMetricsAsJSON());
+  });
+
+  it('reads the same with registry default labels, and aggregated across cluster workers (AggregatorRegistry)', async () => {
+    const { tallied, plain, observe } = pair();
+    tallied.registry.setDefaultLabels({ client: 'a' });
+    plain.registry.setDefaultLabels({ client: 'a' });
+    observe('ok', [0.003, 0.7]);
+    expect(await tallied.registry.metrics()).toContain('d_seconds_count{operation="hereNow",outcome="success",client="a"} 2');
+    expect(await tallied.registry.metrics()).toBe(await plain.registry.metrics());
+    const workers = async (registry: Registry) => AggregatorRegistry.aggregate([await registry.getMetricsAsJSON(), await registry.getMetricsAsJSON()]).metrics();
+    observe('failed', [3]);
+    expect(await workers(tallied.registry)).toBe(await workers(plain.registry));
   });
 
   it('without folding, hands out prom-client bound children: the same exposition', async () => {
