@@ -80,7 +80,7 @@ describe('TalliedHistogram', () => {
     tallied.registry.setDefaultLabels({ client: 'a' });
     plain.registry.setDefaultLabels({ client: 'a' });
     observe('ok', [0.003, 0.7]);
-    expect(await tallied.registry.metrics()).toContain('d_seconds_count{operation="hereNow",outcome="success",client="a"} 2');
+    expect(await tallied.registry.metrics()).toContain('d_seconds_count{client="a",operation="hereNow",outcome="success"} 2');
     expect(await tallied.registry.metrics()).toBe(await plain.registry.metrics());
     const workers = async (registry: Registry) => AggregatorRegistry.aggregate([await registry.getMetricsAsJSON(), await registry.getMetricsAsJSON()]).metrics();
     observe('failed', [3]);
