@@ -7,6 +7,7 @@ import {
   PresenceAbortError,
   PresenceConfigurationError,
   PresenceError,
+  PresenceNetworkError,
   PresenceSerializationError,
   PresenceTimeoutError,
   type Call,
@@ -211,6 +212,24 @@ describe('events', () => {
     expect(ends.map((e) => e.outcome)).toEqual(['api_error', 'success', 'validation_error']);
     expect(ends.every((e) => e.durationMs >= 0 && e.operation === 'leave')).toBe(true);
     expect((seen[1]![1] as PresenceEventMap['attempt']).status).toBe(403);
+  });
+
+  test('an attempt event has status when a response arrived, error when the transport failed with a typed error, neither otherwise', async () => {
+    const transport = createMemoryTransport();
+    const refused = new PresenceNetworkError('connect ECONNREFUSED', 'ECONNREFUSED');
+    transport.enqueue({ body: { status: 200, message: 'OK', service: 'Presence' } }, { error: refused }, { error: new Error('a transport bug') });
+    const presence = createPresence({ ...base(), transport });
+    const attempts: Array<PresenceEventMap['attempt']> = [];
+    presence.events.on('attempt', (attempt) => attempts.push(attempt));
+    for (let i = 0; i < 3; i++) await presence.leave({ channels: ['a'] }).catch(() => undefined);
+    expect(attempts.map((attempt) => Object.keys(attempt).sort())).toEqual([
+      ['attempt', 'callId', 'durationMs', 'operation', 'status'],
+      ['attempt', 'callId', 'durationMs', 'error', 'operation'],
+      ['attempt', 'callId', 'durationMs', 'operation'],
+    ]);
+    expect(attempts[0]).toMatchObject({ operation: 'leave', attempt: 1, status: 200 });
+    expect(attempts[1]!.error).toBe(refused);
+    expect(attempts.every((attempt) => attempt.durationMs >= 0)).toBe(true);
   });
 
   test('a listener that throws never breaks a call; off() unsubscribes', async () => {

@@ -1,10 +1,16 @@
 import { AggregatorRegistry, Histogram, openMetricsContentType, Registry, type OpenMetricsContentType } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { foldable, TalliedHistogram } from './tallies.js';
+import { foldable, TalliedCounter, TalliedHistogram } from './tallies.js';
 
 const BOUNDS = [0.001, 0.01, 0.1, 1];
 
-/** The same observations on a TalliedHistogram and on a plain prom-client Histogram, each in its own registry. */
+/**
+ * The same observations on a TalliedHistogram and on a plain prom-client Histogram, each in its own
+ * registry. The texts are compared whole: the series are observed in the order they were bound
+ * (a tallied series is created at the scrape, in binding order) and the sums are exact in binary,
+ * so neither the order of series nor the last digits of a `_sum` (added per scrape, not per
+ * observation) can differ here.
+ */
 function pair(openMetrics = false) {
   const make = (): Registry => {
     if (!openMetrics) return new Registry();
@@ -87,6 +93,42 @@ describe('TalliedHistogram', () => {
     expect(await workers(tallied.registry)).toBe(await workers(plain.registry));
   });
 
+  it('adds to a series prom-client already holds for the same labels, and forgets what remove() removed', async () => {
+    const { tallied, plain, observe } = pair();
+    // The same labels, through prom-client's own API first.
+    tallied.histogram.observe({ operation: 'hereNow', outcome: 'success' }, 0.5);
+    plain.histogram.observe({ operation: 'hereNow', outcome: 'success' }, 0.5);
+    observe('ok', [0.25]);
+    expect(await tallied.registry.metrics()).toContain('d_seconds_count{operation="hereNow",outcome="success"} 2');
+    expect(await tallied.registry.metrics()).toBe(await plain.registry.metrics());
+    // Observations not yet scraped go with the series, as prom-client's do; others stay.
+    observe('ok', [0.5]);
+    observe('failed', [0.5]);
+    tallied.histogram.remove('hereNow', 'success');
+    plain.histogram.remove('hereNow', 'success');
+    expect(await tallied.registry.metrics()).toBe(await plain.registry.metrics());
+    expect(await tallied.registry.metrics()).not.toContain('outcome="success"');
+    observe('failed', [0.5]);
+    tallied.histogram.remove({ operation: 'hereNow', outcome: 'timeout' });
+    plain.histogram.remove({ operation: 'hereNow', outcome: 'timeout' });
+    expect(await tallied.registry.metrics()).toBe(await plain.registry.metrics());
+  });
+
+  it('refuses a value that is not a finite number, as prom-client does', () => {
+    const { tallied, plain } = pair();
+    const message = (observe: () => void) => {
+      try {
+        observe();
+        return undefined;
+      } catch (error) {
+        return error;
+      }
+    };
+    for (const value of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(message(() => tallied.histogram.tally('hereNow', 'success').observe(value))).toEqual(message(() => plain.histogram.labels('hereNow', 'success').observe(value)));
+    }
+  });
+
   it('without folding, hands out prom-client bound children: the same exposition', async () => {
     const registry = new Registry();
     const histogram = new TalliedHistogram({ name: 'd_seconds', help: 'd', labelNames: ['operation'], buckets: BOUNDS, registers: [registry] }, false);
@@ -100,5 +142,28 @@ describe('TalliedHistogram', () => {
   it('refuses a label value count that does not match, when the observer is bound', () => {
     const histogram = new TalliedHistogram({ name: 'd_seconds', help: 'd', labelNames: ['operation', 'outcome'], buckets: BOUNDS, registers: [] });
     expect(() => histogram.tally('hereNow')).toThrow(/label/i);
+  });
+});
+
+describe('TalliedCounter', () => {
+  it('hands its tallies to the bound children when read, and forgets what remove() or a reset removed', async () => {
+    const registry = new Registry();
+    const counter = new TalliedCounter({ name: 'attempts_total', help: 'a', labelNames: ['operation', 'status_class'], registers: [registry] });
+    const ok = counter.tally('hereNow', '2xx');
+    const failed = counter.tally('hereNow', '5xx');
+    ok.inc();
+    ok.inc();
+    failed.inc();
+    expect(await registry.metrics()).toContain('attempts_total{operation="hereNow",status_class="2xx"} 2');
+    ok.inc();
+    expect(await registry.metrics()).toContain('attempts_total{operation="hereNow",status_class="2xx"} 3');
+    ok.inc();
+    counter.remove('hereNow', '2xx');
+    failed.inc();
+    counter.remove({ operation: 'hereNow', status_class: '5xx' });
+    expect(await registry.metrics()).not.toContain('attempts_total{');
+    ok.inc();
+    registry.resetMetrics();
+    expect(await registry.metrics()).not.toContain('attempts_total{');
   });
 });

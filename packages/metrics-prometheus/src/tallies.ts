@@ -4,21 +4,31 @@
 // of what the plugin cost a request. prom-client keeps the series and writes the exposition.
 import { Counter, Histogram, type CounterConfiguration, type HistogramConfiguration } from 'prom-client';
 
+/** Whether `labels` (a labels object, or label values in label-name order) names the same series as `tally`. */
+const sameSeries = (labelNames: readonly string[], labels: unknown[], tally: Readonly<Record<string, string>>): boolean => {
+  const byName = typeof labels[0] === 'object' && labels[0] !== null ? (labels[0] as Record<string, unknown>) : undefined;
+  return labelNames.every((name, i) => String(byName ? byName[name] : labels[i]) === tally[name]);
+};
+
 /** A count one call adds to: a plain number, handed to its prom-client child when the registry is read. */
 export class Tally {
   count = 0;
-  constructor(readonly child: Counter.Internal) {}
+  constructor(
+    readonly child: Counter.Internal,
+    readonly labels: Readonly<Record<string, string>>,
+  ) {}
   inc(): void {
     this.count++;
   }
 }
 
-/** A prom-client Counter whose collect hook adds each Tally to its bound child (public inc(n)); reset() drops the tallies too. */
+/** A prom-client Counter whose collect hook adds each Tally to its bound child (public inc(n)); reset() and remove() drop the tallies they concern. */
 export class TalliedCounter<L extends string> extends Counter<L> {
-  // Assigned after super(), which already calls reset(): hence the `?.` there.
+  // Assigned after super(), which already calls reset(): hence the `?? []` there.
   readonly tallies: Tally[] = [];
+  readonly #labelNames: readonly L[];
 
-  constructor(configuration: Omit<CounterConfiguration<L>, 'collect'>) {
+  constructor(configuration: Omit<CounterConfiguration<L>, 'collect'> & { labelNames: readonly L[] }) {
     super({
       ...configuration,
       collect(this: Counter<L>) {
@@ -28,11 +38,12 @@ export class TalliedCounter<L extends string> extends Counter<L> {
         }
       },
     });
+    this.#labelNames = [...configuration.labelNames];
   }
 
   /** A tally for one label combination, bound once. */
   tally(...values: string[]): Tally {
-    const tally = new Tally(this.labels(...values));
+    const tally = new Tally(this.labels(...values), Object.fromEntries(this.#labelNames.map((name, i) => [name, values[i]!])));
     this.tallies.push(tally);
     return tally;
   }
@@ -40,6 +51,11 @@ export class TalliedCounter<L extends string> extends Counter<L> {
   override reset(): void {
     for (const tally of this.tallies ?? []) tally.count = 0;
     super.reset();
+  }
+
+  override remove(...labels: [Partial<Record<L, string | number>>] | string[]): void {
+    super.remove(...(labels as string[]));
+    for (const tally of this.tallies) if (sameSeries(this.#labelNames, labels, tally.labels)) tally.count = 0;
   }
 }
 
@@ -61,8 +77,9 @@ export class HistogramTally implements Observer {
     this.buckets = new Float64Array(bounds.length + 1);
   }
 
-  /** `value` is finite and not negative (the plugin's own seconds, never user input). */
   observe(value: number): void {
+    // As prom-client's observe(): the plugin's own seconds are always finite, but a sum of NaN would stay NaN.
+    if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`);
     let bucket = 0;
     while (bucket < this.bounds.length && value > this.bounds[bucket]!) bucket++;
     this.buckets[bucket]!++;
@@ -78,27 +95,33 @@ export class HistogramTally implements Observer {
 
 /** A series as prom-client 15 stores it in `histogram.hashMap` (not in its types): counts per upper bound, not cumulative; +Inf is `count`. */
 interface StoredSeries {
-  labels: object;
+  labels: Readonly<Record<string, string | number>>;
   bucketValues: Record<number, number>;
   sum: number;
   count: number;
 }
 
+const storedSeries = (histogram: Histogram<string>): StoredSeries[] => Object.values((histogram as unknown as { hashMap: Record<string, StoredSeries> }).hashMap);
+
+
 /**
  * A prom-client Histogram whose hot path adds to a HistogramTally per label combination. Its
  * collect hook, which prom-client runs before it reads the series, adds each tally's buckets, sum
  * and count to prom-client's stored series for those labels (made with the public zero() the
- * first time), so prom-client writes the exposition (text or OpenMetrics) as for any histogram;
- * reset() drops the tallies with the series. The stored series are prom-client's internal state:
- * `foldable()` checks them once on a private histogram, and if they are not as expected (another
- * prom-client version), tally() hands out prom-client's own bound children instead.
+ * first time), so prom-client writes the exposition (text or OpenMetrics) as for any histogram.
+ * reset() and remove() drop the tallies they concern with the series. The stored series are
+ * prom-client's internal state: `foldable()` checks them once on a private histogram, and if they
+ * are not as expected (another prom-client version), tally() hands out prom-client's own bound
+ * children instead.
  */
 export class TalliedHistogram<L extends string> extends Histogram<L> {
-  // Assigned after super(), which already calls reset(): hence the `?.` there.
+  // Assigned after super(), which already calls reset(): hence the `?? []` there.
   readonly tallies: HistogramTally[] = [];
+  readonly #labelNames: readonly L[];
+  readonly #bounds: readonly number[];
 
   constructor(
-    readonly configuration: Omit<HistogramConfiguration<L>, 'collect' | 'enableExemplars'> & { buckets: number[]; labelNames: readonly L[] },
+    configuration: Omit<HistogramConfiguration<L>, 'collect' | 'enableExemplars'> & { buckets: number[]; labelNames: readonly L[] },
     readonly folds = foldable(),
   ) {
     super({
@@ -107,25 +130,27 @@ export class TalliedHistogram<L extends string> extends Histogram<L> {
         (this as TalliedHistogram<L>).fold();
       },
     });
+    this.#labelNames = [...configuration.labelNames];
+    this.#bounds = [...configuration.buckets];
   }
 
   /** An observer for one label combination, bound once. */
   tally(...values: string[]): Observer {
-    const child = this.labels(...(values as never[])); // validates the values once
+    const child = this.labels(...values); // validates the values once
     if (!this.folds) return child;
-    const tally = new HistogramTally(Object.fromEntries(this.configuration.labelNames.map((name, i) => [name, values[i]!])), this.configuration.buckets);
+    const tally = new HistogramTally(Object.fromEntries(this.#labelNames.map((name, i) => [name, values[i]!])), this.#bounds);
     this.tallies.push(tally);
     return tally;
   }
 
-  /** Adds every tally to its stored series, then clears it. */
+  /** Adds every tally to its stored series (found by its label values: it may have been made through prom-client's own API), then clears it. */
   fold(): void {
     for (const tally of this.tallies) {
       if (tally.count === 0) continue;
-      const find = () => Object.values((this as unknown as { hashMap: Record<string, StoredSeries> }).hashMap).find((stored) => stored.labels === tally.labels);
+      const find = () => storedSeries(this).find((stored) => sameSeries(this.#labelNames, [stored.labels], tally.labels));
       let series = find();
       if (series === undefined) {
-        this.zero(tally.labels as never);
+        this.zero(tally.labels as Partial<Record<L, string>>);
         series = find()!;
       }
       tally.bounds.forEach((bound, i) => (series.bucketValues[bound]! += tally.buckets[i]!));
@@ -139,11 +164,16 @@ export class TalliedHistogram<L extends string> extends Histogram<L> {
     for (const tally of this.tallies ?? []) tally.clear();
     super.reset();
   }
+
+  override remove(...labels: [Partial<Record<L, string | number>>] | string[]): void {
+    super.remove(...(labels as string[]));
+    for (const tally of this.tallies) if (sameSeries(this.#labelNames, labels, tally.labels)) tally.clear();
+  }
 }
 
 let probed: boolean | undefined;
 
-/** Whether a tally folded into this prom-client's stored series reads back as the same observations made through observe() would. */
+/** Whether a tally folded into this prom-client's stored series holds what the same observations made through observe() would. */
 export function foldable(): boolean {
   try {
     if (probed === undefined) {
@@ -151,7 +181,7 @@ export function foldable(): boolean {
       const tally = probe.tally('x');
       for (const value of [0.5, 1.5, 3]) tally.observe(value);
       probe.fold();
-      const series = Object.values((probe as unknown as { hashMap: Record<string, StoredSeries> }).hashMap);
+      const series = storedSeries(probe);
       const [{ bucketValues, sum, count } = {} as Partial<StoredSeries>] = series;
       probed = series.length === 1 && JSON.stringify(bucketValues) === '{"1":1,"2":1}' && sum === 5 && count === 3;
     }
