@@ -134,6 +134,7 @@ async function dumpInstructions(pid: number, directory: string, keepAs: string):
 }
 
 async function main(): Promise<void> {
+  const commit = await commitOfThisRun(); // before the bundle is built from the work tree
   const directory = await mkdtemp(join(tmpdir(), 'metrics-instructions-'));
   const bundle = join(directory, 'bench.mjs');
   const { build } = await import('esbuild');
@@ -214,7 +215,7 @@ async function main(): Promise<void> {
   const pct = (n: number): string => `${n >= 0 ? '+' : ''}${(n * 100).toFixed(2)}%`;
   const mean = (values: number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;
   console.log(
-    `GET ${PATH} through the example service, instructions per request of the service process (valgrind callgrind), ${PROCESSES} processes per side x ${WINDOWS} windows of ${REQUESTS} requests after ${WARMUP} warm-up requests and ${SETTLE} more instrumented, ${CONCURRENCY} in flight; git ${await commitOfThisRun()}; node ${process.version}, ${cpus().length} cpus, load average at the end ${loadavg().map((n) => n.toFixed(2)).join(' ')}, ${((Date.now() - started) / 60_000).toFixed(1)} min`,
+    `GET ${PATH} through the example service, instructions per request of the service process (valgrind callgrind), ${PROCESSES} processes per side x ${WINDOWS} windows of ${REQUESTS} requests after ${WARMUP} warm-up requests and ${SETTLE} more instrumented, ${CONCURRENCY} in flight; git ${commit}; node ${process.version}, ${cpus().length} cpus, load average at the end ${loadavg().map((n) => n.toFixed(2)).join(' ')}, ${((Date.now() - started) / 60_000).toFixed(1)} min`,
   );
   console.log('  The same window of every process does the same work since start-up, and so meets the same garbage collections: sides are compared window by window (the mean over its processes against plain\'s).');
   // Two measures of a window: all its instructions, and those outside the garbage collector and the
