@@ -10,6 +10,9 @@ const sameSeries = (labelNames: readonly string[], labels: unknown[], tally: Rea
   return labelNames.every((name, i) => String(byName ? byName[name] : labels[i]) === tally[name]);
 };
 
+/** The labels object of one label combination: names to values, in label-name order. */
+const labelsOf = (labelNames: readonly string[], values: readonly string[]): Readonly<Record<string, string>> => Object.fromEntries(labelNames.map((name, i) => [name, values[i]!]));
+
 /** A count one call adds to: a plain number, handed to its prom-client child when the registry is read. */
 export class Tally {
   count = 0;
@@ -19,6 +22,10 @@ export class Tally {
   ) {}
   inc(): void {
     this.count++;
+  }
+
+  clear(): void {
+    this.count = 0;
   }
 }
 
@@ -34,7 +41,7 @@ export class TalliedCounter<L extends string> extends Counter<L> {
       collect(this: Counter<L>) {
         for (const tally of (this as TalliedCounter<L>).tallies) {
           if (tally.count > 0) tally.child.inc(tally.count);
-          tally.count = 0;
+          tally.clear();
         }
       },
     });
@@ -43,19 +50,19 @@ export class TalliedCounter<L extends string> extends Counter<L> {
 
   /** A tally for one label combination, bound once. */
   tally(...values: string[]): Tally {
-    const tally = new Tally(this.labels(...values), Object.fromEntries(this.#labelNames.map((name, i) => [name, values[i]!])));
+    const tally = new Tally(this.labels(...values), labelsOf(this.#labelNames, values));
     this.tallies.push(tally);
     return tally;
   }
 
   override reset(): void {
-    for (const tally of this.tallies ?? []) tally.count = 0;
+    for (const tally of this.tallies ?? []) tally.clear();
     super.reset();
   }
 
   override remove(...labels: [Partial<Record<L, string | number>>] | string[]): void {
     super.remove(...(labels as string[]));
-    for (const tally of this.tallies) if (sameSeries(this.#labelNames, labels, tally.labels)) tally.count = 0;
+    for (const tally of this.tallies) if (sameSeries(this.#labelNames, labels, tally.labels)) tally.clear();
   }
 }
 
@@ -103,7 +110,6 @@ interface StoredSeries {
 
 const storedSeries = (histogram: Histogram<string>): StoredSeries[] => Object.values((histogram as unknown as { hashMap: Record<string, StoredSeries> }).hashMap);
 
-
 /**
  * A prom-client Histogram whose hot path adds to a HistogramTally per label combination. Its
  * collect hook, which prom-client runs before it reads the series, adds each tally's buckets, sum
@@ -138,19 +144,21 @@ export class TalliedHistogram<L extends string> extends Histogram<L> {
   tally(...values: string[]): Observer {
     const child = this.labels(...values); // validates the values once
     if (!this.folds) return child;
-    const tally = new HistogramTally(Object.fromEntries(this.#labelNames.map((name, i) => [name, values[i]!])), this.#bounds);
+    const tally = new HistogramTally(labelsOf(this.#labelNames, values), this.#bounds);
     this.tallies.push(tally);
     return tally;
   }
 
   /** Adds every tally to its stored series (found by its label values: it may have been made through prom-client's own API), then clears it. */
   fold(): void {
+    let stored: StoredSeries[] | undefined; // read once per scrape, and again only after zero() adds a series
     for (const tally of this.tallies) {
       if (tally.count === 0) continue;
-      const find = () => storedSeries(this).find((stored) => sameSeries(this.#labelNames, [stored.labels], tally.labels));
+      const find = () => (stored ??= storedSeries(this)).find((series) => sameSeries(this.#labelNames, [series.labels], tally.labels));
       let series = find();
       if (series === undefined) {
         this.zero(tally.labels as Partial<Record<L, string>>);
+        stored = undefined;
         series = find()!;
       }
       tally.bounds.forEach((bound, i) => (series.bucketValues[bound]! += tally.buckets[i]!));
