@@ -21,12 +21,12 @@
 // INSTR_KEEP_DUMPS (a folder: keep each window's dump there, for `callgrind_annotate`).
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { dumpCounters, gcInstructions, JIT_FUNCTION } from './lib/callgrind.js';
+import { dumpWindow } from './lib/callgrind.js';
 import { startEmulatorProcess } from './lib/emulator.js';
 import type { WorkerMessage } from './lib/instructions-worker.js';
 import { BENCH_SECRET_KEY, PUBLISH_KEY, SIDES, type Side } from './lib/origin-sides.js';
@@ -88,13 +88,11 @@ async function measure(setting: 'signed' | 'unsigned'): Promise<Counts> {
       await ask({ side, requests: 2 * IN_FLIGHT, inFlight: IN_FLIGHT });
       await callgrind('-z');
       await ask({ side, requests: REQUESTS, inFlight: IN_FLIGHT });
-      const { file, text, total } = await dumpCounters(worker.pid!, dir);
-      if (KEEP_DUMPS) renameSync(file, path.join(KEEP_DUMPS, `${setting}-${side}-${window + 1}.callgrind`));
-      else rmSync(file);
-      counts[side].push(total / REQUESTS);
-      collected[side].push(gcInstructions(text) / REQUESTS);
-      compiled[side].push(gcInstructions(text, JIT_FUNCTION) / REQUESTS);
-      log(`window ${window + 1} ${side}: ${Math.round(total / REQUESTS).toLocaleString('en-US')} instructions/request, ${Math.round(collected[side].at(-1)!).toLocaleString('en-US')} of them GC, ${Math.round(compiled[side].at(-1)!).toLocaleString('en-US')} JIT compiler`);
+      const { all, gc, jit } = await dumpWindow(worker.pid!, dir, KEEP_DUMPS && path.join(KEEP_DUMPS, `${setting}-${side}-${window + 1}.callgrind`));
+      counts[side].push(all / REQUESTS);
+      collected[side].push(gc / REQUESTS);
+      compiled[side].push(jit / REQUESTS);
+      log(`window ${window + 1} ${side}: ${Math.round(all / REQUESTS).toLocaleString('en-US')} instructions/request, ${Math.round(collected[side].at(-1)!).toLocaleString('en-US')} of them GC, ${Math.round(compiled[side].at(-1)!).toLocaleString('en-US')} JIT compiler`);
     }
   }
   log(`measured in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -1,6 +1,6 @@
 // Taking and reading callgrind dumps (the format: https://valgrind.org/docs/manual/cl-format.html).
 import { execFile } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -60,3 +60,21 @@ export function gcInstructions(dump: string, pattern: RegExp = GC_FUNCTION): num
   return total;
 }
 
+
+/** A window's instructions since the counters were last zeroed: all of them, and the self cost of the garbage collector and of V8's optimizing compilers among them. */
+export interface WindowInstructions {
+  all: number;
+  gc: number;
+  jit: number;
+}
+
+/**
+ * Dumps process `pid`'s counters (as dumpCounters), reads the window's instructions from the dump,
+ * then moves the dump to `keepAs` (a path, for callgrind_annotate) or, without one, removes it.
+ */
+export async function dumpWindow(pid: number, dir: string, keepAs?: string): Promise<WindowInstructions> {
+  const { file, text, total } = await dumpCounters(pid, dir);
+  if (keepAs) await rename(file, keepAs);
+  else await rm(file);
+  return { all: total, gc: gcInstructions(text), jit: gcInstructions(text, JIT_FUNCTION) };
+}

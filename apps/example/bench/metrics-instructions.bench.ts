@@ -30,7 +30,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { cp, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -40,7 +40,7 @@ import { promisify } from 'node:util';
 import { createPresence } from '@presence/core';
 import { createEmulator } from '@presence/emulator';
 import { httpTransport } from '@presence/transport-http';
-import { dumpCounters, gcInstructions, JIT_FUNCTION } from '../../../bench/lib/callgrind.js';
+import { dumpWindow, type WindowInstructions } from '../../../bench/lib/callgrind.js';
 import { quantile } from './quantile.js';
 import { cachedCallClient, replicaService, SUBSCRIBE_KEY } from './sides.js';
 
@@ -118,23 +118,9 @@ async function commitOfThisRun(): Promise<string> {
   }
 }
 
-/** A window's instructions: all of them, and those in the garbage collector and in V8's optimizing compilers. */
-interface Window {
-  all: number;
-  gc: number;
-  jit: number;
-}
-
-/** The instructions counted since the last zeroing (the dump is read, then removed, or kept as `keepAs` in KEEP_DUMPS). */
-async function dumpInstructions(pid: number, directory: string, keepAs: string): Promise<Window> {
-  const { file, text, total } = await dumpCounters(pid, directory);
-  if (KEEP_DUMPS) await rename(file, join(KEEP_DUMPS, keepAs));
-  else await rm(file);
-  return { all: total, gc: gcInstructions(text), jit: gcInstructions(text, JIT_FUNCTION) };
-}
-
 async function main(): Promise<void> {
   const commit = await commitOfThisRun(); // before the bundle is built from the work tree
+  if (KEEP_DUMPS) await mkdir(KEEP_DUMPS, { recursive: true });
   const directory = await mkdtemp(join(tmpdir(), 'metrics-instructions-'));
   const bundle = join(directory, 'bench.mjs');
   const { build } = await import('esbuild');
@@ -165,7 +151,7 @@ async function main(): Promise<void> {
   const reseed = setInterval(() => void seed(), 60_000);
 
   const callgrind = ['valgrind', '--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${join(directory, 'callgrind.%p')}`];
-  const results = new Map<string, Window[][]>(); // scenario/side → per process, per window: instructions per request
+  const results = new Map<string, WindowInstructions[][]>(); // scenario/side → per process, per window: instructions per request
   const started = Date.now();
   try {
     for (const scenario of SCENARIOS) {
@@ -184,11 +170,11 @@ async function main(): Promise<void> {
             await send(WARMUP);
             await run('callgrind_control', ['-i', 'on', pid]);
             await send(SETTLE);
-            const windows: Window[] = [];
+            const windows: WindowInstructions[] = [];
             for (let w = 0; w < WINDOWS; w++) {
               await run('callgrind_control', ['-z', pid]);
               await send(REQUESTS);
-              const { all, gc, jit } = await dumpInstructions(service.process.pid!, directory, `${scenario}-${side.replace(' ', '-')}-${(index % PROCESSES) + 1}-${w + 1}.callgrind`);
+              const { all, gc, jit } = await dumpWindow(service.process.pid!, directory, KEEP_DUMPS && join(KEEP_DUMPS, `${scenario}-${side.replace(' ', '-')}-${(index % PROCESSES) + 1}-${w + 1}.callgrind`));
               windows.push({ all: all / perWindow, gc: gc / perWindow, jit: jit / perWindow });
               console.error(`  ${scenario}/${side} pid ${pid} window ${w + 1}: ${(all / perWindow).toFixed(0)} (GC ${(gc / perWindow).toFixed(0)}, JIT ${(jit / perWindow).toFixed(0)})`);
             }
@@ -222,7 +208,7 @@ async function main(): Promise<void> {
   // optimizing compilers (what the requests themselves ran). A major collection or a recompilation
   // lands in whichever window it falls in; the second measure leaves that luck out, and the first
   // keeps the plugin's share of it (its allocations make collections a little more frequent).
-  const measures = { all: (w: Window) => w.all, 'outside GC and JIT': (w: Window) => w.all - w.gc - w.jit } as const;
+  const measures = { all: (w: WindowInstructions) => w.all, 'outside GC and JIT': (w: WindowInstructions) => w.all - w.gc - w.jit } as const;
   for (const scenario of SCENARIOS) {
     const unit = scenario === 'call' ? 'call' : 'request';
     for (const [measureName, measure] of Object.entries(measures)) {
